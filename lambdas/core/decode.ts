@@ -1,0 +1,203 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { DecodeError } from './errors.ts';
+
+/** Lines decoded from one stretch of an object. */
+export interface LineBatch {
+  /** The lines, without their `\n` or `\r\n`; blank lines are kept (as `""`) so numbering stays true. */
+  readonly lines: string[];
+  /** 1-based number of `lines[0]` within the object. */
+  readonly firstLineNumber: number;
+  /** Lines longer than the limit: `lines[index]` holds only their head. */
+  readonly oversized?: readonly OversizedLine[];
+}
+
+/** A line cut short because it was longer than {@link DecodeOptions.maxLineBytes}. */
+export interface OversizedLine {
+  readonly index: number;
+  /** The line's full length in bytes. */
+  readonly bytes: number;
+}
+
+/** Limits of the decoder. */
+export interface DecodeOptions {
+  /**
+   * Longest line held in memory; longer lines are reported with their first `keptBytes` only, so one
+   * pathological line cannot exhaust the function's memory. @default 16 MiB
+   */
+  readonly maxLineBytes?: number;
+  /** How much of an over-long line is kept. @default 1 MiB */
+  readonly keptBytes?: number;
+}
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Streams the lines of a Logpush object: gzip (any number of concatenated members) or plain NDJSON, detected
+ * from the first bytes. Memory stays bounded by the decompressor's chunk size plus the longest line, whatever
+ * the object's size. Handles CRLF, a last line without newline, blank lines and a leading byte-order mark.
+ *
+ * @throws DecodeError when the gzip data is corrupt or truncated (lines before the damage have been yielded).
+ *   Errors of the source stream (a reset connection) are rethrown unchanged.
+ */
+export async function* readLines(
+  chunks: AsyncIterable<Uint8Array>,
+  options: DecodeOptions = {},
+): AsyncGenerator<LineBatch> {
+  const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
+  const keptBytes = Math.min(options.keptBytes ?? 1024 * 1024, maxLineBytes);
+  let lineNumber = 1;
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
+  // While skipping the tail of an over-long line: its total length so far, else -1.
+  let skipping = -1;
+  let first = true;
+
+  try {
+    for await (const chunk of decompress(chunks)) {
+      const lines: string[] = [];
+      let oversized: OversizedLine[] | undefined;
+      const batchStart = lineNumber;
+      let start = 0;
+      if (first && chunk.length > 0) {
+        first = false;
+        // A UTF-8 byte-order mark is not part of the first record.
+        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) start = 3;
+      }
+      let nl = chunk.indexOf(NEWLINE, start);
+      while (nl !== -1) {
+        if (skipping >= 0) {
+          lines.push(concatHead(carry, carryBytes));
+          (oversized ??= []).push({ index: lines.length - 1, bytes: skipping + nl - start });
+          carry = [];
+          carryBytes = 0;
+          skipping = -1;
+        } else if (carryBytes > 0) {
+          carry.push(chunk.subarray(start, nl));
+          lines.push(toLine(Buffer.concat(carry, carryBytes + nl - start)));
+          carry = [];
+          carryBytes = 0;
+        } else {
+          const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+          lines.push(chunk.toString('utf8', start, end));
+        }
+        lineNumber++;
+        start = nl + 1;
+        nl = chunk.indexOf(NEWLINE, start);
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start);
+        if (skipping >= 0) {
+          skipping += rest.length;
+        } else if (carryBytes + rest.length > maxLineBytes) {
+          // Keep the head for the quarantine record; drop the rest as it streams by.
+          const room = Math.max(0, keptBytes - carryBytes);
+          if (room > 0) carry.push(Buffer.from(rest.subarray(0, room)));
+          skipping = carryBytes + rest.length;
+          carryBytes = Math.min(keptBytes, carryBytes + rest.length);
+        } else {
+          // Copy: the decompressor may reuse its chunk buffer.
+          carry.push(Buffer.from(rest));
+          carryBytes += rest.length;
+        }
+      }
+      if (lines.length > 0) {
+        yield oversized
+          ? { lines, firstLineNumber: batchStart, oversized }
+          : { lines, firstLineNumber: batchStart };
+      }
+    }
+  } catch (error) {
+    if (isZlibError(error)) {
+      const read = lineNumber - 1;
+      throw new DecodeError(`gzip data is corrupt or truncated after line ${read}: ${error.message}`, read, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+
+  if (skipping >= 0) {
+    yield {
+      lines: [concatHead(carry, carryBytes)],
+      firstLineNumber: lineNumber,
+      oversized: [{ index: 0, bytes: skipping }],
+    };
+  } else if (carryBytes > 0) {
+    yield { lines: [toLine(Buffer.concat(carry, carryBytes))], firstLineNumber: lineNumber };
+  }
+}
+
+function toLine(bytes: Buffer): string {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
+  return bytes.toString('utf8', 0, end);
+}
+
+function concatHead(parts: Buffer[], bytes: number): string {
+  return Buffer.concat(parts, bytes).toString('utf8');
+}
+
+function isZlibError(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof Error &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    (error as { code: string }).code.startsWith('Z_')
+  );
+}
+
+/** Yields the decompressed bytes of a gzip stream, or the bytes unchanged when they are not gzip. */
+async function* decompress(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  // Gather at least the two magic bytes.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  while (headBytes < 2) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const buf = asBuffer(next.value);
+    head.push(buf);
+    headBytes += buf.length;
+  }
+  if (headBytes === 0) return;
+  const first = head.length === 1 ? head[0]! : Buffer.concat(head, headBytes);
+  const rest = remaining(iterator);
+
+  if (first[0] !== 0x1f || first[1] !== 0x8b) {
+    yield first;
+    yield* rest;
+    return;
+  }
+
+  const source = Readable.from(prepend(first, rest), { objectMode: false });
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  source.on('error', (error) => gunzip.destroy(error));
+  source.pipe(gunzip);
+  try {
+    for await (const out of gunzip) yield out as Buffer;
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+async function* remaining(iterator: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield asBuffer(next.value);
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

@@ -1,0 +1,80 @@
+/**
+ * Recovers integer tokens exactly as written in a JSON line. `JSON.parse` turns integers above 2^53 into the
+ * nearest double, which corrupts Logpush's 19-digit `unixnano` timestamps; the digits are still in the line.
+ */
+
+/**
+ * The digits of the integer value of top-level `key` in the JSON object `line`, or undefined when the key is
+ * absent at the top level or its value is not an integer.
+ *
+ * @param parsed the value `JSON.parse` gave for the key, when known: a single compact occurrence whose digits
+ *   round to it is taken without scanning the line (Logpush writes compact JSON, so this is the usual case).
+ */
+export function rawIntegerToken(line: string, key: string, parsed?: number): string | undefined {
+  if (parsed !== undefined) {
+    const needle = `"${key}":`;
+    const first = line.indexOf(needle);
+    if (first > 0 && line.indexOf(needle, first + needle.length) < 0) {
+      const token = integerAt(line, first + needle.length);
+      if (token !== undefined && Number(token) === parsed) return token;
+    }
+  }
+  return scanTopLevel(line, key);
+}
+
+function integerAt(line: string, start: number): string | undefined {
+  let i = start;
+  while (isSpace(line.charCodeAt(i))) i++;
+  const begin = i;
+  if (line.charCodeAt(i) === 0x2d /* - */) i++;
+  while (i < line.length && isDigit(line.charCodeAt(i))) i++;
+  if (i === begin) return undefined;
+  const next = line.charCodeAt(i);
+  if (next === 0x2e /* . */ || next === 0x65 /* e */ || next === 0x45 /* E */) return undefined;
+  return line.slice(begin, i);
+}
+
+function scanTopLevel(line: string, key: string): string | undefined {
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = endOfString(line, i);
+      if (depth === 1 && expectKey) {
+        let j = end + 1;
+        while (isSpace(line.charCodeAt(j))) j++;
+        if (line.charCodeAt(j) === 0x3a /* : */ && JSON.parse(line.slice(i, end + 1)) === key) {
+          return integerAt(line, j + 1);
+        }
+      }
+      expectKey = false;
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    } else if (c === 0x2c /* , */) {
+      expectKey = true;
+    }
+  }
+  return undefined;
+}
+
+function endOfString(line: string, openQuote: number): number {
+  for (let i = openQuote + 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
+  }
+  return line.length;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}

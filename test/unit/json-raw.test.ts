@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { rawIntegerToken } from '../../lambdas/core/json-raw.ts';
+
+describe('rawIntegerToken', () => {
+  it('finds the digits of a top-level key', () => {
+    expect(
+      rawIntegerToken('{"A":1,"EdgeStartTimestamp":1658281671671000123,"B":2}', 'EdgeStartTimestamp'),
+    ).toBe('1658281671671000123');
+  });
+
+  it('ignores the same key nested deeper (merged Worker subrequests)', () => {
+    const line =
+      '{"Subrequests":[{"EdgeStartTimestamp":1111111111111111111}],"EdgeStartTimestamp":2222222222222222222}';
+    expect(rawIntegerToken(line, 'EdgeStartTimestamp')).toBe('2222222222222222222');
+  });
+
+  it('ignores the key text inside string values and tolerates whitespace', () => {
+    const line = '{ "Note" : "\\"T\\":9999999999999999999 \\\\", "T" : 1234567890123456789 }';
+    expect(rawIntegerToken(line, 'T')).toBe('1234567890123456789');
+  });
+
+  it('returns undefined when the key is absent or not an integer', () => {
+    expect(rawIntegerToken('{"T":"x"}', 'T')).toBeUndefined();
+    expect(rawIntegerToken('{"U":1}', 'T')).toBeUndefined();
+  });
+});
+
+describe('rawIntegerToken with the parsed value', () => {
+  it('takes the single compact occurrence whose digits round to the parsed number', () => {
+    const line = '{"A":1,"EdgeStartTimestamp":1658281671671000123}';
+    expect(rawIntegerToken(line, 'EdgeStartTimestamp', JSON.parse(line).EdgeStartTimestamp)).toBe(
+      '1658281671671000123',
+    );
+  });
+
+  it('falls back to scanning when the single occurrence is a nested one', () => {
+    const line = '{"Sub":{"T":1111111111111111111},"T" : 2222222222222222222}';
+    expect(rawIntegerToken(line, 'T', JSON.parse(line).T)).toBe('2222222222222222222');
+  });
+});
