@@ -69,7 +69,8 @@ export async function* readLines(
       while (nl !== -1) {
         if (skipping >= 0) {
           lines.push(concatHead(carry, carryBytes));
-          (oversized ??= []).push({ index: lines.length - 1, bytes: skipping + nl - start });
+          oversized ??= [];
+          oversized.push({ index: lines.length - 1, bytes: skipping + nl - start });
           carry = [];
           carryBytes = 0;
           skipping = -1;

@@ -116,7 +116,12 @@ describe('deliverRecords', () => {
       deadlineSink,
       records(1),
       newDeliveryStats(),
-      { now: () => new Date(), sleep: async (ms) => void (remaining -= ms) },
+      {
+        now: () => new Date(),
+        sleep: async (ms) => {
+          remaining -= ms;
+        },
+      },
       { maxAttempts: 20, remainingMs: () => remaining },
       () => 1,
     ).catch((e: unknown) => e);

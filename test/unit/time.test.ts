@@ -64,6 +64,6 @@ describe('parseEventTime', () => {
     expect(() => parseEventTime('2023-13-01T00:00:00Z')).toThrow(/not a valid time/);
     expect(() => parseEventTime(true)).toThrow(MappingError);
     expect(() => parseEventTime(-5)).toThrow(MappingError);
-    expect(() => parseEventTime(12345678901234567890123)).toThrow(MappingError);
+    expect(() => parseEventTime('12345678901234567890123')).toThrow(MappingError);
   });
 });
