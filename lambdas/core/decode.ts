@@ -140,11 +140,9 @@ function concatHead(parts: Buffer[], bytes: number): string {
 }
 
 function isZlibError(error: unknown): error is Error & { code: string } {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code.startsWith('Z_')
-  );
+  if (!(error instanceof Error)) return false;
+  const code: unknown = Reflect.get(error, 'code');
+  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 /** Yields the decompressed bytes of a gzip stream, or the bytes unchanged when they are not gzip. */

@@ -1,0 +1,226 @@
+/**
+ * The ECS fields this project emits, with their ECS data type. Mapper tables may only target fields listed here
+ * (a unit test holds them together), and the Glue schema of the lake is derived from this list.
+ * Types follow the ECS reference (https://www.elastic.co/guide/en/ecs/current/ecs-field-reference.html).
+ */
+export type EcsType =
+  | 'keyword'
+  | 'text'
+  | 'ip'
+  | 'long'
+  | 'double'
+  | 'boolean'
+  | 'date'
+  | 'object'
+  | 'flattened';
+
+/** An ECS field: its type and whether it holds an array. */
+export interface EcsFieldType {
+  readonly type: EcsType;
+  readonly array?: true;
+}
+
+const k: EcsFieldType = { type: 'keyword' };
+const kArr: EcsFieldType = { type: 'keyword', array: true };
+const ip: EcsFieldType = { type: 'ip' };
+const ipArr: EcsFieldType = { type: 'ip', array: true };
+const long: EcsFieldType = { type: 'long' };
+const dbl: EcsFieldType = { type: 'double' };
+const bool: EcsFieldType = { type: 'boolean' };
+const date: EcsFieldType = { type: 'date' };
+const obj: EcsFieldType = { type: 'object' };
+const objArr: EcsFieldType = { type: 'object', array: true };
+
+/** Fields of an ECS endpoint object (`source`, `destination`, `client`, `server`). */
+function endpoint(prefix: string): Record<string, EcsFieldType> {
+  return {
+    [`${prefix}.address`]: k,
+    [`${prefix}.ip`]: ip,
+    [`${prefix}.port`]: long,
+    [`${prefix}.domain`]: k,
+    [`${prefix}.registered_domain`]: k,
+    [`${prefix}.subdomain`]: k,
+    [`${prefix}.top_level_domain`]: k,
+    [`${prefix}.mac`]: k,
+    [`${prefix}.bytes`]: long,
+    [`${prefix}.packets`]: long,
+    [`${prefix}.nat.ip`]: ip,
+    [`${prefix}.nat.port`]: long,
+    [`${prefix}.as.number`]: long,
+    [`${prefix}.as.organization.name`]: k,
+    [`${prefix}.geo.city_name`]: k,
+    [`${prefix}.geo.continent_code`]: k,
+    [`${prefix}.geo.country_iso_code`]: k,
+    [`${prefix}.geo.country_name`]: k,
+    [`${prefix}.geo.region_iso_code`]: k,
+    [`${prefix}.geo.location`]: obj,
+    [`${prefix}.user.email`]: k,
+    [`${prefix}.user.id`]: k,
+    [`${prefix}.user.name`]: k,
+  };
+}
+
+/** ECS field path → type. */
+export const ECS_FIELDS: Readonly<Record<string, EcsFieldType>> = {
+  '@timestamp': date,
+  message: { type: 'text' },
+  tags: kArr,
+  labels: obj,
+  'ecs.version': k,
+
+  'event.kind': k,
+  'event.category': kArr,
+  'event.type': kArr,
+  'event.action': k,
+  'event.outcome': k,
+  'event.dataset': k,
+  'event.module': k,
+  'event.provider': k,
+  'event.id': k,
+  'event.code': k,
+  'event.reason': k,
+  'event.severity': long,
+  'event.risk_score': dbl,
+  'event.start': date,
+  'event.end': date,
+  'event.duration': long,
+  'event.created': date,
+  'event.url': k,
+
+  'observer.vendor': k,
+  'observer.product': k,
+  'observer.type': k,
+  'observer.name': k,
+  'observer.hostname': k,
+  'observer.ip': ipArr,
+  'observer.geo.name': k,
+
+  ...endpoint('source'),
+  ...endpoint('destination'),
+  ...endpoint('client'),
+  ...endpoint('server'),
+
+  'user.id': k,
+  'user.name': k,
+  'user.email': k,
+  'user.full_name': k,
+  'user.domain': k,
+  'user.roles': kArr,
+  'user.group.id': k,
+  'user.group.name': k,
+  'user.target.id': k,
+  'user.target.name': k,
+  'user.target.email': k,
+
+  'url.original': k,
+  'url.full': k,
+  'url.scheme': k,
+  'url.domain': k,
+  'url.registered_domain': k,
+  'url.subdomain': k,
+  'url.top_level_domain': k,
+  'url.port': long,
+  'url.path': k,
+  'url.query': k,
+  'url.fragment': k,
+  'url.extension': k,
+
+  'http.version': k,
+  'http.request.id': k,
+  'http.request.method': k,
+  'http.request.referrer': k,
+  'http.request.bytes': long,
+  'http.request.body.bytes': long,
+  'http.request.mime_type': k,
+  'http.response.status_code': long,
+  'http.response.bytes': long,
+  'http.response.body.bytes': long,
+  'http.response.mime_type': k,
+
+  'user_agent.original': k,
+  'user_agent.name': k,
+  'user_agent.version': k,
+  'user_agent.os.name': k,
+  'user_agent.os.version': k,
+  'user_agent.os.full': k,
+  'user_agent.device.name': k,
+
+  'tls.version': k,
+  'tls.version_protocol': k,
+  'tls.cipher': k,
+  'tls.established': bool,
+  'tls.client.server_name': k,
+  'tls.client.ja3': k,
+  'tls.client.hash.sha256': k,
+  'tls.client.x509.subject.common_name': kArr,
+  'tls.server.x509.subject.common_name': kArr,
+
+  'network.protocol': k,
+  'network.transport': k,
+  'network.type': k,
+  'network.direction': k,
+  'network.application': k,
+  'network.bytes': long,
+  'network.packets': long,
+  'network.community_id': k,
+
+  'rule.id': k,
+  'rule.uuid': k,
+  'rule.name': k,
+  'rule.description': k,
+  'rule.ruleset': k,
+  'rule.category': k,
+  'rule.reference': k,
+  'rule.version': k,
+
+  'dns.id': k,
+  'dns.type': k,
+  'dns.question.name': k,
+  'dns.question.type': k,
+  'dns.question.class': k,
+  'dns.question.registered_domain': k,
+  'dns.question.subdomain': k,
+  'dns.question.top_level_domain': k,
+  'dns.response_code': k,
+  'dns.resolved_ip': ipArr,
+  'dns.answers': objArr,
+  'dns.header_flags': kArr,
+
+  'host.name': k,
+  'host.hostname': k,
+  'host.id': k,
+  'host.ip': ipArr,
+  'host.os.name': k,
+  'host.os.version': k,
+  'host.os.platform': k,
+  'device.id': k,
+  'device.manufacturer': k,
+  'device.model.name': k,
+
+  'cloud.account.id': k,
+  'cloud.account.name': k,
+  'organization.id': k,
+  'organization.name': k,
+  'service.name': k,
+
+  'file.name': k,
+  'file.path': k,
+  'file.size': long,
+  'file.mime_type': k,
+  'file.type': k,
+  'file.hash.md5': k,
+  'file.hash.sha1': k,
+  'file.hash.sha256': k,
+
+  'error.code': k,
+  'error.message': { type: 'text' },
+  'error.type': k,
+
+  'related.ip': ipArr,
+  'related.hosts': kArr,
+  'related.user': kArr,
+  'related.hash': kArr,
+};
+
+/** The ECS version the events follow. */
+export const ECS_VERSION = '8.17.0';

@@ -1,0 +1,185 @@
+import { parse as parseDomain } from 'tldts';
+import { UAParser } from 'ua-parser-js';
+import { type EcsEvent, getField, setField } from './ecs.ts';
+
+/**
+ * Fields derived from what a mapper set, the same way for every dataset (the "engine side" of SEKOIA's
+ * parsers): endpoint addresses, domain parts, URL parts, user agent, `host.name`, and `related.*`.
+ */
+export function enrich(event: EcsEvent): void {
+  fillUrl(event);
+  for (const side of ENDPOINTS) {
+    const node = event[side] as EcsEvent | undefined;
+    if (!node) continue;
+    if (node.address === undefined) setField(node, 'address', node.domain ?? node.ip);
+    splitDomain(node, 'domain');
+    // Cloudflare writes country codes in either case; ISO 3166-1 alpha-2 is upper case.
+    const geo = node.geo as EcsEvent | undefined;
+    if (typeof geo?.country_iso_code === 'string') geo.country_iso_code = geo.country_iso_code.toUpperCase();
+  }
+  const url = event.url as EcsEvent | undefined;
+  if (url) splitDomain(url, 'domain');
+  const question = getField(event, 'dns.question') as EcsEvent | undefined;
+  if (question) splitDomain(question, 'name');
+  const host = event.host as EcsEvent | undefined;
+  if (host?.hostname !== undefined && host.name === undefined) host.name = host.hostname;
+  parseUserAgent(event);
+  collectRelated(event);
+}
+
+const ENDPOINTS = ['source', 'destination', 'client', 'server'] as const;
+const RELATED: Readonly<Record<'ip' | 'hosts' | 'user' | 'hash', readonly string[]>> = {
+  ip: [
+    'source.ip',
+    'destination.ip',
+    'client.ip',
+    'server.ip',
+    'host.ip',
+    'dns.resolved_ip',
+    'source.nat.ip',
+    'destination.nat.ip',
+  ],
+  hosts: [
+    'url.domain',
+    'destination.domain',
+    'source.domain',
+    'client.domain',
+    'server.domain',
+    'dns.question.name',
+    'host.hostname',
+    'tls.client.server_name',
+  ],
+  user: [
+    'user.name',
+    'user.email',
+    'user.target.name',
+    'user.target.email',
+    'source.user.email',
+    'source.user.name',
+  ],
+  hash: ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'tls.client.ja3'],
+};
+
+function collectRelated(event: EcsEvent): void {
+  for (const [name, paths] of Object.entries(RELATED)) {
+    const existing = getField(event, `related.${name}`);
+    const values = new Set<string>(Array.isArray(existing) ? (existing as string[]) : []);
+    for (const path of paths) {
+      const value = getField(event, path);
+      if (typeof value === 'string') values.add(value);
+      else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') values.add(v);
+    }
+    if (values.size > 0) setField(event, `related.${name}`, [...values].sort());
+  }
+}
+
+interface DomainParts {
+  readonly registered?: string;
+  readonly subdomain?: string;
+  readonly tld?: string;
+}
+
+const domainCache = new Map<string, DomainParts>();
+const CACHE_LIMIT = 20_000;
+
+/**
+ * Registered domain, subdomain and top-level domain of a host name, from the Public Suffix List (tldts).
+ * Only ICANN and private suffixes count: an internal name (`host.corp.internal`) has no registered domain.
+ * The parts keep the case of the input.
+ */
+export function domainParts(host: string): DomainParts {
+  let parts = domainCache.get(host);
+  if (parts) return parts;
+  const r = parseDomain(host);
+  if (r.isIp || !r.domain || !r.publicSuffix || !(r.isIcann || r.isPrivate)) {
+    parts = {};
+  } else {
+    const hostname = r.hostname ?? host;
+    const original = host.length === hostname.length ? host : hostname;
+    const registered = original.slice(original.length - r.domain.length);
+    const tld = original.slice(original.length - r.publicSuffix.length);
+    const subdomain = r.subdomain ? original.slice(0, r.subdomain.length) : undefined;
+    parts = subdomain ? { registered, subdomain, tld } : { registered, tld };
+  }
+  if (domainCache.size >= CACHE_LIMIT) domainCache.clear();
+  domainCache.set(host, parts);
+  return parts;
+}
+
+function splitDomain(node: EcsEvent, field: string): void {
+  const host = node[field];
+  if (typeof host !== 'string' || node.registered_domain !== undefined) return;
+  const parts = domainParts(host);
+  setField(node, 'registered_domain', parts.registered);
+  setField(node, 'subdomain', parts.subdomain);
+  setField(node, 'top_level_domain', parts.tld);
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  'http:': 80,
+  'https:': 443,
+  'ws:': 80,
+  'wss:': 443,
+};
+
+/** Splits `url.original` (or `url.full`) into its ECS parts when the mapper did not set them. */
+function fillUrl(event: EcsEvent): void {
+  const url = event.url as EcsEvent | undefined;
+  const text = url?.full ?? url?.original;
+  if (!url || typeof text !== 'string' || url.domain !== undefined) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return;
+  }
+  setField(url, 'full', text);
+  setField(url, 'scheme', parsed.protocol.slice(0, -1));
+  setField(url, 'domain', parsed.hostname.replace(/^\[|\]$/g, ''));
+  setField(url, 'port', parsed.port ? Number(parsed.port) : DEFAULT_PORTS[parsed.protocol]);
+  setField(url, 'path', parsed.pathname);
+  setField(url, 'query', parsed.search.slice(1));
+  setField(url, 'fragment', parsed.hash.slice(1));
+}
+
+interface AgentParts {
+  readonly name?: string;
+  readonly version?: string;
+  readonly os?: { name?: string; version?: string; full?: string };
+  readonly device?: string;
+}
+
+const agentCache = new Map<string, AgentParts>();
+
+/** Name, version, OS and device of a user agent string (ua-parser-js), cached: agents repeat a lot. */
+export function userAgentParts(agent: string): AgentParts {
+  let parts = agentCache.get(agent);
+  if (parts) return parts;
+  const r = new UAParser(agent).getResult();
+  const osName = r.os.name || undefined;
+  const osVersion = r.os.version || undefined;
+  const device = [r.device.vendor, r.device.model].filter(Boolean).join(' ') || undefined;
+  parts = {
+    name: r.browser.name || undefined,
+    version: r.browser.version || undefined,
+    os: osName
+      ? { name: osName, version: osVersion, full: osVersion ? `${osName} ${osVersion}` : osName }
+      : undefined,
+    device,
+  };
+  if (agentCache.size >= CACHE_LIMIT) agentCache.clear();
+  agentCache.set(agent, parts);
+  return parts;
+}
+
+function parseUserAgent(event: EcsEvent): void {
+  const ua = event.user_agent as EcsEvent | undefined;
+  if (!ua || typeof ua.original !== 'string' || ua.name !== undefined) return;
+  const parts = userAgentParts(ua.original);
+  setField(ua, 'name', parts.name);
+  setField(ua, 'version', parts.version);
+  setField(ua, 'os.name', parts.os?.name);
+  setField(ua, 'os.version', parts.os?.version);
+  setField(ua, 'os.full', parts.os?.full);
+  setField(ua, 'device.name', parts.device);
+}

@@ -1,0 +1,288 @@
+import { type EcsEvent, eventId, isEmpty, normalizeIp, setField } from '../core/ecs.ts';
+import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
+import { enrich } from '../core/enrich.ts';
+import { MappingError } from '../core/errors.ts';
+import { rawIntegerToken } from '../core/json-raw.ts';
+import { type Instant, parseEventTime, type TimeUnit } from '../core/time.ts';
+import type { DatasetName } from './catalog.ts';
+
+/** A Logpush record as parsed from one NDJSON line. */
+export type CfRecord = { [field: string]: unknown };
+
+/** The type Cloudflare documents for a field (`../shared/cloudflare/<dataset>.md`); `time` is "int or string". */
+export type CfType =
+  | 'string'
+  | 'int'
+  | 'float'
+  | 'bool'
+  | 'time'
+  | 'object'
+  | 'string[]'
+  | 'int[]'
+  | 'object[]';
+
+/** What happens to one Cloudflare field. */
+export interface FieldSpec {
+  /** The documented type; a value of another type that cannot be converted without loss quarantines the line. */
+  readonly type: CfType;
+  /** ECS field(s) the value goes to, converted to the ECS field's type. */
+  readonly to?: string | readonly string[];
+  /** Keep the value under `cloudflare.<Name>` too. Fields without `to` are always kept. */
+  readonly keep?: boolean;
+  /** Deliberately left out of the event, with the reason (a deprecated duplicate, say). */
+  readonly drop?: string;
+  /** For `time` fields with a fixed unit (`EventTimestampMs`, `*Nanos`); others follow `timestamp_format`. */
+  readonly unit?: TimeUnit;
+}
+
+/** What a dataset's `refine` function works with. */
+export interface RefineContext {
+  readonly record: CfRecord;
+  readonly event: EcsEvent;
+  /** Vendor fields kept so far (they become `cloudflare.*`); refine may add derived ones or remove some. */
+  readonly vendor: CfRecord;
+  /** The record's time fields, parsed, by Cloudflare field name. */
+  readonly times: Readonly<Record<string, Instant>>;
+}
+
+/** How records are recognised when the object key does not name the dataset. */
+export interface Signature {
+  /** Fields that must all be present. */
+  readonly all: readonly string[];
+  /** Fields of which at least one must be present (when given). */
+  readonly any?: readonly string[];
+}
+
+/** The declarative description of one dataset's mapping to ECS. */
+export interface DatasetMapperSpec {
+  readonly dataset: DatasetName;
+  /** `observer.type`: proxy, dns, firewall, … (SEKOIA's choice per dataset). */
+  readonly observerType: string;
+  /** `event.kind`. @default 'event' */
+  readonly kind?: 'event' | 'alert' | 'state';
+  /** Default `event.category` and `event.type` (ECS allowed values); `refine` may change them per record. */
+  readonly category: readonly string[];
+  readonly type: readonly string[];
+  /** The natural key of a record, for `event.id`; the first field must be present, else the line is hashed. */
+  readonly idFields?: readonly string[];
+  /** Every documented field of the dataset. Fields not listed are still kept under `cloudflare.*`. */
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+  readonly signature: Signature;
+  /** The exceptions a table cannot say: derived values, conditional categories, outcomes. */
+  readonly refine?: (context: RefineContext) => void;
+}
+
+/** Input of one mapping besides the record. */
+export interface MapContext {
+  /** The line the record was parsed from: 19-digit integers and the event id come from it. */
+  readonly line: string;
+  /** `@timestamp` for records that carry no event time: when the Logpush object was written. */
+  readonly fallbackTime: Instant;
+}
+
+/** A compiled dataset mapper. */
+export interface DatasetMapper {
+  readonly dataset: DatasetName;
+  readonly spec: DatasetMapperSpec;
+  /** True when the record looks like this dataset (used when the object key does not say). */
+  matches(record: CfRecord): boolean;
+  /** @throws MappingError when the record cannot be mapped; the caller quarantines the line with the message. */
+  map(record: CfRecord, context: MapContext): EcsEvent;
+}
+
+interface Target {
+  readonly path: string;
+  readonly ecs: EcsFieldType;
+}
+
+interface CompiledField {
+  readonly spec: FieldSpec;
+  readonly targets: readonly Target[];
+  readonly keep: boolean;
+}
+
+/** Tag on events whose `@timestamp` is the object's upload time because the record had no event time. */
+export const TIMESTAMP_FROM_OBJECT_TAG = 'timestamp_from_object';
+
+/** Compiles a dataset description into a mapper; a target outside the ECS catalogue is a programming error. */
+export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
+  const compiled = new Map<string, CompiledField>();
+  for (const [name, field] of Object.entries(spec.fields)) {
+    const paths = field.to === undefined ? [] : typeof field.to === 'string' ? [field.to] : field.to;
+    const targets = paths.map((path) => {
+      const ecs = ECS_FIELDS[path];
+      if (!ecs) throw new Error(`${spec.dataset}.${name}: ECS field "${path}" is not in the catalogue`);
+      return { path, ecs };
+    });
+    compiled.set(name, {
+      spec: field,
+      targets,
+      keep: field.drop === undefined && (targets.length === 0 || field.keep === true),
+    });
+  }
+  const idFields = spec.idFields ?? [];
+
+  function matches(record: CfRecord): boolean {
+    for (const f of spec.signature.all) if (!(f in record)) return false;
+    if (!spec.signature.any) return true;
+    for (const f of spec.signature.any) if (f in record) return true;
+    return false;
+  }
+
+  function map(record: CfRecord, context: MapContext): EcsEvent {
+    const event: EcsEvent = {
+      '@timestamp': undefined,
+      ecs: { version: ECS_VERSION },
+      event: {
+        kind: spec.kind ?? 'event',
+        category: [...spec.category],
+        type: [...spec.type],
+        dataset: spec.dataset,
+      },
+      observer: { vendor: 'Cloudflare', type: spec.observerType },
+    };
+    const vendor: CfRecord = {};
+    const times: Record<string, Instant> = {};
+    const targetTimes: Record<string, Instant> = {};
+
+    for (const key in record) {
+      const raw = record[key];
+      if (isEmpty(raw)) continue;
+      const field = compiled.get(key);
+      if (field === undefined) {
+        vendor[key] = unknownValue(raw, key, context.line);
+        continue;
+      }
+      if (field.spec.drop !== undefined) continue;
+      const value = checked(field.spec, raw, key, context.line);
+      if (value === undefined) continue;
+      let keep = field.keep;
+      for (const target of field.targets) {
+        const converted = toEcs(target.ecs, value);
+        if (converted === undefined) {
+          // Not convertible to the ECS type (an invalid IP, say): the raw value stays under cloudflare.*.
+          keep = true;
+          continue;
+        }
+        if (target.ecs.type === 'date') targetTimes[target.path] = value as Instant;
+        setField(event, target.path, converted);
+      }
+      if (field.spec.type === 'time') times[key] = value as Instant;
+      if (keep) vendor[key] = field.spec.type === 'time' ? (value as Instant).iso : value;
+    }
+
+    const start = targetTimes['event.start'];
+    const end = targetTimes['event.end'];
+    if (start && end && end.ns >= start.ns) setField(event, 'event.duration', Number(end.ns - start.ns));
+    if (event['@timestamp'] === undefined) {
+      event['@timestamp'] = context.fallbackTime.iso;
+      event.tags = [TIMESTAMP_FROM_OBJECT_TAG];
+    }
+    spec.refine?.({ record, event, vendor, times });
+    if (!isEmpty(vendor)) event.cloudflare = vendor;
+    enrich(event);
+    setField(event, 'event.id', eventId(spec.dataset, naturalKey(record, times, context.line)));
+    return event;
+  }
+
+  function naturalKey(record: CfRecord, times: Record<string, Instant>, line: string): string {
+    const first = idFields[0];
+    if (first === undefined || isEmpty(record[first])) return `line\u0000${line}`;
+    return idFields.map((f) => (times[f] ? String(times[f].ns) : stringOf(record[f]))).join('\u0000');
+  }
+
+  return { dataset: spec.dataset, spec, matches, map };
+}
+
+function stringOf(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** Unknown (new) fields are kept as they are; integers too large for a JS number keep their exact digits. */
+function unknownValue(raw: unknown, key: string, line: string): unknown {
+  if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+    return rawIntegerToken(line, key, raw) ?? raw;
+  }
+  return raw;
+}
+
+/** The value checked against (and, where lossless, converted to) its documented type; undefined = absent. */
+function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unknown {
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+      break;
+    case 'int':
+      if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+      if (typeof raw === 'string' && /^-?\d{1,15}$/.test(raw)) return Number(raw);
+      break;
+    case 'float':
+      if (typeof raw === 'number') return raw;
+      if (typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+      break;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === 1) return true;
+      if (raw === 'false' || raw === 0) return false;
+      break;
+    case 'time': {
+      try {
+        const rawDigits =
+          typeof raw === 'number' && !Number.isSafeInteger(raw) ? rawIntegerToken(line, key, raw) : undefined;
+        return parseEventTime(raw, { unit: spec.unit, rawDigits });
+      } catch (error) {
+        throw new MappingError(`field ${key}: ${(error as Error).message}`);
+      }
+    }
+    case 'object':
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) return raw;
+      break;
+    case 'string[]':
+    case 'int[]':
+    case 'object[]':
+      if (Array.isArray(raw)) return raw;
+      break;
+  }
+  throw new MappingError(`field ${key}: expected ${spec.type}, got ${describe(raw)}`);
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  const type = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  return `${type} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
+/** The value in the ECS field's type, or undefined when it cannot be expressed in it. */
+function toEcs(ecs: EcsFieldType, value: unknown): unknown {
+  if (ecs.array) {
+    const list = Array.isArray(value) ? value : [value];
+    const out = list.map((v) => scalarToEcs(ecs.type, v)).filter((v) => v !== undefined);
+    return out.length > 0 ? out : undefined;
+  }
+  return scalarToEcs(ecs.type, value);
+}
+
+function scalarToEcs(type: EcsFieldType['type'], value: unknown): unknown {
+  switch (type) {
+    case 'date':
+      return (value as Instant).iso;
+    case 'ip':
+      return normalizeIp(value);
+    case 'keyword':
+    case 'text':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return undefined;
+    case 'long':
+      return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+    case 'double':
+      return typeof value === 'number' ? value : undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'object':
+    case 'flattened':
+      return value;
+  }
+}
