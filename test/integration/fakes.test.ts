@@ -134,6 +134,12 @@ describe('fake S3 with @aws-sdk/client-s3', () => {
         ContentLength: data.length,
       }),
     );
+    // S3 refuses an upload of unknown length (plain HTTP chunked, which the SDK sends in this mode).
+    const unknownLength = await rejectionOf(
+      plain.send(new PutObjectCommand({ Bucket: bucket, Key: 'no-length.bin', Body: Readable.from([data]) })),
+    );
+    expect(unknownLength.name).toBe('MissingContentLength');
+    expect(s3.getObject(bucket, 'no-length.bin')).toBeUndefined();
     plain.destroy();
     const plainLog = s3.requestsFor('PutObject', 'plain.bin')[0]!;
     expect(plainLog.headers['content-encoding']).toBeUndefined();

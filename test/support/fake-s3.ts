@@ -713,6 +713,11 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
       .map((s) => s.trim())
       .filter((s) => s !== '');
     const chunked = encodings.includes('aws-chunked') || sha256Header.startsWith('STREAMING-');
+    // Like S3: an upload must announce its size, as Content-Length or (aws-chunked) x-amz-decoded-content-length.
+    const lengthHeader = chunked ? 'x-amz-decoded-content-length' : 'content-length';
+    if (headerValue(req, lengthHeader) === undefined) {
+      throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    }
     let body = raw;
     let trailers: Record<string, string> = {};
     if (chunked) {
