@@ -1,0 +1,128 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import type { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { FirehoseRecordSink } from '../adapters/firehose-sink.ts';
+import { S3BlobStore } from '../adapters/s3-blob-store.ts';
+import { S3ObjectSource } from '../adapters/s3-object-source.ts';
+import type { RetryPolicy } from '../core/deliver.ts';
+import { type ObjectSummary, processObject } from '../core/pipeline.ts';
+import { BlobQuarantine } from '../core/quarantine.ts';
+import { objectsInS3Event } from '../core/s3-event.ts';
+import type { Clock } from '../ports.ts';
+import type { NormalizeSettings } from '../settings.ts';
+
+/** Everything the normalize handler is built from; the Lambda entry builds it from the environment. */
+export interface NormalizeDependencies {
+  readonly settings: NormalizeSettings;
+  readonly s3: S3Client;
+  /** Build it with `maxAttempts: 1`: the pipeline retries failed entries itself. */
+  readonly firehose: FirehoseClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly retry?: Omit<RetryPolicy, 'remainingMs'>;
+}
+
+/**
+ * The normalize Lambda: each SQS message carries an S3 event; every object it names goes through the pipeline.
+ * Messages whose objects all succeed (or are skipped) are deleted; the others are reported as batch item
+ * failures so SQS retries them and, after `maxReceiveCount`, moves them to the dead-letter queue.
+ */
+export function createNormalizeHandler(deps: NormalizeDependencies) {
+  const { settings, logger, metrics, clock } = deps;
+  const source = new S3ObjectSource(deps.s3);
+  const sink = new FirehoseRecordSink(deps.firehose, settings.deliveryStream);
+  const store = new S3BlobStore(deps.s3, settings.lakeBucket);
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
+    const refs = objectsInS3Event(record.body);
+    if (refs.length === 0) {
+      logger.info('message names no object (S3 test event)', { messageId: record.messageId });
+      return;
+    }
+    for (const ref of refs) {
+      try {
+        const summary = await processObject(
+          ref,
+          source,
+          (r, key) =>
+            new BlobQuarantine({
+              store,
+              prefix: settings.quarantinePrefix,
+              source: r,
+              date: key.date,
+              clock,
+            }),
+          {
+            sink,
+            clock,
+            logpushPrefix: settings.logpushPrefix,
+            retry: { ...deps.retry, remainingMs: () => context.getRemainingTimeInMillis() },
+          },
+        );
+        report(summary);
+      } catch (error) {
+        metrics.addMetric('ObjectsFailed', MetricUnit.Count, 1);
+        logger.error('object failed; the message will be retried', {
+          bucket: ref.bucket,
+          key: ref.key,
+          messageId: record.messageId,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+          error: error as Error,
+        });
+        throw error;
+      }
+    }
+  };
+
+  const report = (summary: ObjectSummary): void => {
+    if (summary.outcome === 'skipped') {
+      metrics.addMetric('ObjectsSkipped', MetricUnit.Count, 1);
+      logger.info('object skipped', { bucket: summary.bucket, key: summary.key, reason: summary.skipReason });
+      return;
+    }
+    metrics.addMetric('ObjectsProcessed', MetricUnit.Count, 1);
+    metrics.addMetric('LinesRead', MetricUnit.Count, summary.lines);
+    metrics.addMetric('EventsDelivered', MetricUnit.Count, summary.events);
+    metrics.addMetric('LinesQuarantined', MetricUnit.Count, summary.quarantined);
+    metrics.addMetric('FirehoseCalls', MetricUnit.Count, summary.delivery.calls);
+    metrics.addMetric('FirehoseRetriedRecords', MetricUnit.Count, summary.delivery.retriedRecords);
+    metrics.addMetric('FirehoseFailedCalls', MetricUnit.Count, summary.delivery.failedCalls);
+    for (const [dataset, events] of Object.entries(summary.eventsByDataset)) {
+      const single = metrics.singleMetric();
+      single.addDimension('Dataset', dataset);
+      single.addMetric('DatasetEvents', MetricUnit.Count, events);
+    }
+    const log = summary.quarantined > 0 || summary.datasetMismatches > 0 ? logger.warn : logger.info;
+    log.call(logger, 'object processed', {
+      bucket: summary.bucket,
+      key: summary.key,
+      dataset: summary.keyDataset,
+      lines: summary.lines,
+      blankLines: summary.blankLines,
+      events: summary.events,
+      quarantined: summary.quarantined,
+      datasetMismatches: summary.datasetMismatches,
+      eventsByDataset: summary.eventsByDataset,
+      firehose: summary.delivery,
+    });
+  };
+
+  return middy(
+    async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
+        context,
+        // One object at a time keeps memory bounded whatever the batch size.
+        processInParallel: false,
+      }),
+  )
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}

@@ -1,0 +1,20 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
+import { systemClock } from '../ports.ts';
+import { readNormalizeSettings } from '../settings.ts';
+import { createNormalizeHandler } from './normalize-app.ts';
+
+// Read and checked at cold start: a bad deployment fails here, naming the variable.
+const settings = readNormalizeSettings(process.env);
+
+/** Lambda entry of the normalize function (SQS event source with ReportBatchItemFailures). */
+export const handler = createNormalizeHandler({
+  settings,
+  s3: new S3Client({}),
+  firehose: new FirehoseClient({ maxAttempts: 1 }),
+  logger: new Logger({ serviceName: 'cf-logs-normalize' }),
+  metrics: new Metrics({ namespace: 'CloudflareLogLake', serviceName: 'cf-logs-normalize' }),
+  clock: systemClock,
+});
