@@ -22,7 +22,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertLoopbackEndpoint, fakeFirehoseClient, fakeS3Client } from '../support/aws-clients.ts';
+import {
+  assertLoopbackEndpoint,
+  fakeFirehoseClient,
+  fakeS3Client,
+  SILENT_AWS_LOGGER,
+} from '../support/aws-clients.ts';
 import {
   type FakeFirehose,
   FIREHOSE_MAX_BATCH_BYTES,
@@ -125,7 +130,10 @@ describe('fake S3 with @aws-sdk/client-s3', () => {
     expect(s3.getObject(bucket, 'chunked.bin')?.equals(data)).toBe(true);
     expect(s3.statObject(bucket, 'chunked.bin')?.contentEncoding).toBeUndefined();
 
-    const plain = fakeS3Client(s3, { requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const plain = fakeS3Client(s3, {
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      logger: SILENT_AWS_LOGGER,
+    });
     await plain.send(
       new PutObjectCommand({
         Bucket: bucket,

@@ -36,6 +36,21 @@ export type FakeEndpoint = { readonly endpoint: string } | string;
 export const FAKE_REQUEST_HANDLER_OPTIONS: Readonly<{ connectionTimeout: number; socketTimeout: number }> =
   Object.freeze({ connectionTimeout: 2_000, socketTimeout: 10_000 });
 
+const noop = (): void => {};
+
+/**
+ * A logger that drops everything. The SDK falls back to `console.warn` for some warnings (e.g. a PutObject
+ * stream of unknown length, an error in a non-retryable streaming request) unless a real logger is set:
+ * pass `{ logger: SILENT_AWS_LOGGER }` in tests that trigger those on purpose.
+ */
+export const SILENT_AWS_LOGGER: NonNullable<S3ClientConfig['logger']> = Object.freeze({
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
