@@ -48,9 +48,10 @@ export async function* readLines(
   const maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
   const keptBytes = Math.min(options.keptBytes ?? 1024 * 1024, maxLineBytes);
   let lineNumber = 1;
+  // The start of a line that continues in the next chunk.
   let carry: Buffer[] = [];
   let carryBytes = 0;
-  // While skipping the tail of an over-long line: its total length so far, else -1.
+  // While passing over the rest of an over-long line: its length so far, else -1.
   let skipping = -1;
   let first = true;
 
@@ -67,16 +68,20 @@ export async function* readLines(
       }
       let nl = chunk.indexOf(NEWLINE, start);
       while (nl !== -1) {
-        if (skipping >= 0) {
-          lines.push(concatHead(carry, carryBytes));
+        const segment = nl - start;
+        if (skipping >= 0 || carryBytes + segment > maxLineBytes) {
+          // Over the limit: the head is kept for the quarantine record, with the full length.
+          const total = (skipping >= 0 ? skipping : carryBytes) + segment;
+          if (skipping < 0 && carryBytes < keptBytes) carry.push(chunk.subarray(start, nl));
+          lines.push(head(carry, keptBytes));
           oversized ??= [];
-          oversized.push({ index: lines.length - 1, bytes: skipping + nl - start });
+          oversized.push({ index: lines.length - 1, bytes: total });
           carry = [];
           carryBytes = 0;
           skipping = -1;
         } else if (carryBytes > 0) {
           carry.push(chunk.subarray(start, nl));
-          lines.push(toLine(Buffer.concat(carry, carryBytes + nl - start)));
+          lines.push(toLine(Buffer.concat(carry, carryBytes + segment)));
           carry = [];
           carryBytes = 0;
         } else {
@@ -92,11 +97,11 @@ export async function* readLines(
         if (skipping >= 0) {
           skipping += rest.length;
         } else if (carryBytes + rest.length > maxLineBytes) {
-          // Keep the head for the quarantine record; drop the rest as it streams by.
-          const room = Math.max(0, keptBytes - carryBytes);
-          if (room > 0) carry.push(Buffer.from(rest.subarray(0, room)));
+          // From here on only the length is counted; what is held is cut down to the head.
           skipping = carryBytes + rest.length;
-          carryBytes = Math.min(keptBytes, carryBytes + rest.length);
+          carry.push(rest);
+          carry = [Buffer.from(head(carry, keptBytes, 'buffer'))];
+          carryBytes = carry[0]!.length;
         } else {
           // Copy: the decompressor may reuse its chunk buffer.
           carry.push(Buffer.from(rest));
@@ -120,11 +125,8 @@ export async function* readLines(
   }
 
   if (skipping >= 0) {
-    yield {
-      lines: [concatHead(carry, carryBytes)],
-      firstLineNumber: lineNumber,
-      oversized: [{ index: 0, bytes: skipping }],
-    };
+    const oversized = [{ index: 0, bytes: skipping }];
+    yield { lines: [head(carry, keptBytes)], firstLineNumber: lineNumber, oversized };
   } else if (carryBytes > 0) {
     yield { lines: [toLine(Buffer.concat(carry, carryBytes))], firstLineNumber: lineNumber };
   }
@@ -135,8 +137,13 @@ function toLine(bytes: Buffer): string {
   return bytes.toString('utf8', 0, end);
 }
 
-function concatHead(parts: Buffer[], bytes: number): string {
-  return Buffer.concat(parts, bytes).toString('utf8');
+/** The first `bytes` bytes of `parts`, as text or as bytes. */
+function head(parts: Buffer[], bytes: number): string;
+function head(parts: Buffer[], bytes: number, as: 'buffer'): Buffer;
+function head(parts: Buffer[], bytes: number, as?: 'buffer'): string | Buffer {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const joined = Buffer.concat(parts, Math.min(bytes, total));
+  return as === 'buffer' ? joined : joined.toString('utf8');
 }
 
 function isZlibError(error: unknown): error is Error & { code: string } {

@@ -128,3 +128,33 @@ describe('readLines', () => {
     });
   });
 });
+
+describe('readLines line limit', () => {
+  it('applies to a long line that arrives within one chunk', async () => {
+    const long = 'q'.repeat(3000);
+    const { batches } = await collect(Buffer.from(`a\n${long}\nb\n`), 65536, {
+      maxLineBytes: 1000,
+      keptBytes: 5,
+    });
+    expect(batches).toEqual([
+      { lines: ['a', 'qqqqq', 'b'], firstLineNumber: 1, oversized: [{ index: 1, bytes: 3000 }] },
+    ]);
+  });
+
+  it('applies when the line ends just past the limit in the chunk after its start', async () => {
+    const long = 'w'.repeat(1001);
+    const { lines, batches } = await collect(Buffer.from(`${long}\nnext\n`), 600, {
+      maxLineBytes: 1000,
+      keptBytes: 3,
+    });
+    expect(lines).toEqual(['www', 'next']);
+    expect(batches.flatMap((b) => b.oversized ?? [])).toEqual([{ index: 0, bytes: 1001 }]);
+  });
+
+  it('keeps a line of exactly the limit whole', async () => {
+    const exact = 'e'.repeat(1000);
+    const { lines, batches } = await collect(Buffer.from(`${exact}\n`), 300, { maxLineBytes: 1000 });
+    expect(lines).toEqual([exact]);
+    expect(batches.some((b) => b.oversized)).toBe(false);
+  });
+});

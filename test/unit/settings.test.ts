@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { NORMALIZE_ENV, readNormalizeSettings } from '../../lambdas/settings.ts';
+
+const good = {
+  [NORMALIZE_ENV.deliveryStream]: 'cf-logs-ecs',
+  [NORMALIZE_ENV.lakeBucket]: 'cf-logs-lake-123456789012',
+  [NORMALIZE_ENV.quarantinePrefix]: 'quarantine',
+  [NORMALIZE_ENV.logpushPrefix]: 'logpush',
+};
+
+describe('readNormalizeSettings', () => {
+  it('reads the environment the stack sets', () => {
+    expect(readNormalizeSettings(good)).toEqual({
+      deliveryStream: 'cf-logs-ecs',
+      lakeBucket: 'cf-logs-lake-123456789012',
+      quarantinePrefix: 'quarantine',
+      logpushPrefix: 'logpush',
+    });
+  });
+
+  it('defaults the prefixes', () => {
+    const { [NORMALIZE_ENV.quarantinePrefix]: _q, [NORMALIZE_ENV.logpushPrefix]: _l, ...rest } = good;
+    expect(readNormalizeSettings(rest)).toMatchObject({
+      quarantinePrefix: 'quarantine',
+      logpushPrefix: 'logpush',
+    });
+  });
+
+  it('names every missing or wrong variable at once', () => {
+    const error = (() => {
+      try {
+        readNormalizeSettings({
+          [NORMALIZE_ENV.lakeBucket]: 'Not_A_Bucket',
+          [NORMALIZE_ENV.logpushPrefix]: '/logpush/',
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('CF_LOGS_DELIVERY_STREAM is not set');
+    expect(message).toContain('CF_LOGS_LAKE_BUCKET must be an S3 bucket name, got "Not_A_Bucket"');
+    expect(message).toContain(
+      'CF_LOGS_LOGPUSH_PREFIX must be a key prefix without leading or trailing slash',
+    );
+  });
+});
