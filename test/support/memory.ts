@@ -12,8 +12,11 @@ import type {
 export class MemoryObjectSource implements ObjectSource {
   readonly objects = new Map<string, Buffer>();
   opened = 0;
+  private readonly chunkSize: number;
 
-  constructor(private readonly chunkSize = 4096) {}
+  constructor(chunkSize = 4096) {
+    this.chunkSize = chunkSize;
+  }
 
   put(bucket: string, key: string, body: Buffer | string): ObjectRef {
     const data = typeof body === 'string' ? Buffer.from(body) : body;

@@ -37,6 +37,7 @@ describe('readNormalizeSettings', () => {
       } catch (e) {
         return e;
       }
+      return undefined;
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
