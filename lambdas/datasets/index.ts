@@ -1,10 +1,18 @@
 import { accessRequests } from './access-requests.ts';
+import { auditLogs } from './audit-logs.ts';
 import type { DatasetName } from './catalog.ts';
+import { firewallEvents } from './firewall-events.ts';
+import { gatewayDns } from './gateway-dns.ts';
+import { httpRequests } from './http-requests.ts';
 import type { CfRecord, DatasetMapper } from './mapper.ts';
 
 /** Mappers by Cloudflare dataset name. Datasets without a mapper are quarantined with that reason. */
 export const MAPPERS: Readonly<Partial<Record<DatasetName, DatasetMapper>>> = {
   access_requests: accessRequests,
+  audit_logs: auditLogs,
+  firewall_events: firewallEvents,
+  gateway_dns: gatewayDns,
+  http_requests: httpRequests,
 };
 
 /** The mapper of `dataset`, if the project has one. */
@@ -12,7 +20,9 @@ export function mapperFor(dataset: DatasetName): DatasetMapper | undefined {
   return MAPPERS[dataset];
 }
 
-// Most specific signatures first: firewall events also carry ClientRequestHost, gateway logs also Datetime.
+// Each signature requires its dataset's time field (Datetime, CreatedAt, When, EdgeStartTimestamp), so only the
+// two Datetime datasets can compete; their `any` lists share no name. Most specific first all the same: firewall
+// events also carry ClientRequestHost/RayID like http_requests, gateway logs share Datetime.
 const DETECTION_ORDER: readonly DatasetName[] = [
   'firewall_events',
   'gateway_dns',

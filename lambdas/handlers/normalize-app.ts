@@ -36,7 +36,17 @@ export interface NormalizeDependencies {
  */
 export function createNormalizeHandler(deps: NormalizeDependencies) {
   const { settings, logger, metrics, clock } = deps;
-  const source = new S3ObjectSource(deps.s3);
+  const source = new S3ObjectSource(deps.s3, {
+    onResume: (ref, offset, error) => {
+      metrics.addMetric('S3StreamResumes', MetricUnit.Count, 1);
+      logger.warn('object stream broke; resuming from the next byte', {
+        bucket: ref.bucket,
+        key: ref.key,
+        offset,
+        error: error as Error,
+      });
+    },
+  });
   const sink = new FirehoseRecordSink(deps.firehose, settings.deliveryStream);
   const store = new S3BlobStore(deps.s3, settings.lakeBucket);
   const processor = new BatchProcessor(EventType.SQS);
