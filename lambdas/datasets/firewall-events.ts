@@ -106,7 +106,8 @@ export const firewallEvents = defineMapper({
       setField(event, 'event.type', [type]);
       setField(event, 'event.outcome', TYPE_OUTCOME[type]);
     }
-    if (typeof record.Source === 'string') setField(event, 'event.module', `cloudflare.${record.Source}`);
+    const source = getField(event, 'rule.ruleset');
+    if (typeof source === 'string') setField(event, 'event.module', `cloudflare.${source}`);
     mapHttpProtocol(event, vendor, 'ClientRequestProtocol');
     mapHostPort(event);
     const query = getField(event, 'url.query');
