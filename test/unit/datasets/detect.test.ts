@@ -39,7 +39,7 @@ describe('detectDataset', () => {
   });
 
   it.each([
-    ['http_requests', { EdgeStartTimestamp: 1767225600123456789, RayID: 'r' }],
+    ['http_requests', { EdgeStartTimestamp: 1767225600123, RayID: 'r' }],
     ['http_requests', { EdgeStartTimestamp: '2026-01-01T00:00:00Z', ClientIP: '192.0.2.1' }],
     [
       'http_requests',
