@@ -6,7 +6,8 @@ export type EcsEvent = { [field: string]: unknown };
 
 const pathCache = new Map<string, readonly string[]>();
 
-function partsOf(path: string): readonly string[] {
+/** The parts of a dotted ECS path, split once and cached. */
+export function partsOf(path: string): readonly string[] {
   let parts = pathCache.get(path);
   if (!parts) {
     // '@timestamp' and vendor names contain no dots; ECS paths are split on them.
@@ -33,7 +34,11 @@ export function isEmpty(value: unknown): boolean {
  */
 export function setField(event: EcsEvent, path: string, value: unknown): void {
   if (isEmpty(value)) return;
-  const parts = partsOf(path);
+  setPath(event, partsOf(path), value);
+}
+
+/** {@link setField} for a path already split with {@link partsOf} (hot paths); sets even empty values. */
+export function setPath(event: EcsEvent, parts: readonly string[], value: unknown): void {
   let node = event;
   const last = parts.length - 1;
   for (let i = 0; i < last; i++) {
@@ -50,7 +55,11 @@ export function setField(event: EcsEvent, path: string, value: unknown): void {
 
 /** The value at dotted `path`, or undefined. */
 export function getField(event: EcsEvent, path: string): unknown {
-  const parts = partsOf(path);
+  return getPath(event, partsOf(path));
+}
+
+/** {@link getField} for a path already split with {@link partsOf}. */
+export function getPath(event: EcsEvent, parts: readonly string[]): unknown {
   let node: unknown = event;
   for (const part of parts) {
     if (typeof node !== 'object' || node === null) return undefined;

@@ -1,6 +1,6 @@
 import { parse as parseDomain } from 'tldts';
 import { UAParser } from 'ua-parser-js';
-import { type EcsEvent, getField, setField } from './ecs.ts';
+import { type EcsEvent, getField, getPath, partsOf, setField, setPath } from './ecs.ts';
 
 /**
  * Fields derived from what a mapper set, the same way for every dataset (the "engine side" of SEKOIA's
@@ -60,16 +60,21 @@ const RELATED: Readonly<Record<'ip' | 'hosts' | 'user' | 'hash', readonly string
   hash: ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'tls.client.ja3'],
 };
 
+const RELATED_PARTS = Object.entries(RELATED).map(
+  ([name, paths]) => [partsOf(`related.${name}`), paths.map(partsOf)] as const,
+);
+
 function collectRelated(event: EcsEvent): void {
-  for (const [name, paths] of Object.entries(RELATED)) {
-    const existing = getField(event, `related.${name}`);
-    const values = new Set<string>(Array.isArray(existing) ? (existing as string[]) : []);
-    for (const path of paths) {
-      const value = getField(event, path);
-      if (typeof value === 'string') values.add(value);
-      else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') values.add(v);
+  for (const [target, sources] of RELATED_PARTS) {
+    const existing = getPath(event, target);
+    const values: string[] = Array.isArray(existing) ? [...(existing as string[])] : [];
+    for (const parts of sources) {
+      const value = getPath(event, parts);
+      if (typeof value === 'string') values.push(value);
+      else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') values.push(v);
     }
-    if (values.size > 0) setField(event, `related.${name}`, [...values].sort());
+    if (values.length === 1) setPath(event, target, values);
+    else if (values.length > 1) setPath(event, target, [...new Set(values)].sort());
   }
 }
 

@@ -125,9 +125,17 @@ function rfc3339ToNs(text: string): bigint | undefined {
   return ns;
 }
 
+// Records of one object cluster in time: the rendered second is reused while it stays the same.
+let cachedSeconds = -1n;
+let cachedHead = '';
+
 function render(ns: bigint, fractionDigits: number): string {
   const seconds = ns / 1_000_000_000n;
-  const head = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  if (seconds !== cachedSeconds) {
+    cachedHead = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+    cachedSeconds = seconds;
+  }
+  const head = cachedHead;
   if (fractionDigits === 0) return `${head}Z`;
   const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0').slice(0, fractionDigits);
   return `${head}.${fraction}Z`;

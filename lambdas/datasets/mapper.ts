@@ -1,4 +1,4 @@
-import { type EcsEvent, eventId, isEmpty, normalizeIp, setField } from '../core/ecs.ts';
+import { type EcsEvent, eventId, isEmpty, normalizeIp, partsOf, setField, setPath } from '../core/ecs.ts';
 import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
 import { enrich } from '../core/enrich.ts';
 import { MappingError } from '../core/errors.ts';
@@ -92,6 +92,7 @@ export interface DatasetMapper {
 
 interface Target {
   readonly path: string;
+  readonly parts: readonly string[];
   readonly ecs: EcsFieldType;
 }
 
@@ -112,7 +113,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     const targets = paths.map((path) => {
       const ecs = ECS_FIELDS[path];
       if (!ecs) throw new Error(`${spec.dataset}.${name}: ECS field "${path}" is not in the catalogue`);
-      return { path, ecs };
+      return { path, parts: partsOf(path), ecs };
     });
     compiled.set(name, {
       spec: field,
@@ -165,7 +166,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
           continue;
         }
         if (target.ecs.type === 'date') targetTimes[target.path] = value as Instant;
-        setField(event, target.path, converted);
+        setPath(event, target.parts, converted);
       }
       if (field.spec.type === 'time') times[key] = value as Instant;
       if (keep) vendor[key] = field.spec.type === 'time' ? (value as Instant).iso : value;

@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: speed and memory of the normalize path, measured against its floor in the same run.
+ *
+ *   npm run bench                        # ~200,000 records, RSS for a 10 MB and a 200 MB object
+ *   npm run bench -- --records 500000    # a bigger mix
+ *   npm run bench -- --large             # the large-object RSS case at 1 GB uncompressed
+ *
+ * (a) floor: gunzip + line split + JSON.parse + JSON.stringify of every record, the least any normalizer does;
+ * (b) full: the Lambda's processObject (decode, detect, map, pack) into a counting Firehose sink.
+ * Peak RSS is measured in child processes with a 512 MB-Lambda-sized heap. Results go to bench/results.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { FIREHOSE_LIMITS } from '../lambdas/core/pack.ts';
+import { processObject } from '../lambdas/core/pipeline.ts';
+import type { ObjectRef, PutRecordsResult, RecordSink } from '../lambdas/ports.ts';
+import { systemClock } from '../lambdas/ports.ts';
+import { MIX, prng, syntheticLine } from './synthetic.ts';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    large: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    'rss-child': { type: 'string' },
+  },
+});
+
+const FIREHOSE_BILLING_UNIT = 5 * 1024;
+const ACCOUNT = '0123456789abcdef0123456789abcdef';
+
+/** Counts what would be sent to Firehose; accepts everything at once so only our CPU is measured. */
+class CountingSink implements RecordSink {
+  calls = 0;
+  records = 0;
+  bytes = 0;
+  billed = 0;
+  events = 0;
+  async putRecords(records: readonly Uint8Array[]): Promise<PutRecordsResult> {
+    this.calls++;
+    for (const r of records) {
+      this.records++;
+      this.bytes += r.length;
+      this.billed += Math.ceil(r.length / FIREHOSE_BILLING_UNIT) * FIREHOSE_BILLING_UNIT;
+      for (let i = r.indexOf(10); i !== -1; i = r.indexOf(10, i + 1)) this.events++;
+    }
+    return { failed: [] };
+  }
+}
+
+const noQuarantine = { add: () => undefined, finish: async () => 0 };
+
+async function* chunksOf(data: Buffer, size = 64 * 1024): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+interface TestObject {
+  readonly dataset: string;
+  readonly ref: ObjectRef;
+  readonly gz: Buffer;
+  readonly rawBytes: number;
+  readonly records: number;
+}
+
+function makeObjects(total: number): TestObject[] {
+  const rnd = prng(20261121);
+  let i = 0;
+  return MIX.map(({ dataset, share }) => {
+    const n = Math.round(total * share);
+    const lines: string[] = [];
+    for (let k = 0; k < n; k++) lines.push(syntheticLine(dataset, i++, rnd));
+    const raw = Buffer.from(`${lines.join('\n')}\n`);
+    const key = `logpush/${dataset}/${ACCOUNT}/20261120/20261120T101500Z_20261120T101600Z_bench.log.gz`;
+    return {
+      dataset,
+      ref: { bucket: 'bench', key, size: raw.length },
+      gz: gzipSync(raw),
+      rawBytes: raw.length,
+      records: n,
+    };
+  });
+}
+
+async function floor(objects: readonly TestObject[]): Promise<number> {
+  let count = 0;
+  for (const o of objects) {
+    let carry = '';
+    for await (const chunk of Readable.from([o.gz]).pipe(createGunzip())) {
+      const text = carry + (chunk as Buffer).toString('utf8');
+      const lines = text.split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line) {
+          JSON.stringify(JSON.parse(line));
+          count++;
+        }
+      }
+    }
+  }
+  return count;
+}
+
+async function full(objects: readonly TestObject[], sink: CountingSink): Promise<number> {
+  let count = 0;
+  for (const o of objects) {
+    const summary = await processObject(
+      o.ref,
+      { open: async () => ({ body: chunksOf(o.gz) }) },
+      () => noQuarantine,
+      { sink, clock: systemClock, logpushPrefix: 'logpush' },
+    );
+    if (summary.quarantined > 0) throw new Error(`${o.dataset}: ${summary.quarantined} lines quarantined`);
+    count += summary.events;
+  }
+  return count;
+}
+
+async function time(fn: () => Promise<number>): Promise<{ seconds: number; records: number }> {
+  const start = process.hrtime.bigint();
+  const records = await fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, records };
+}
+
+/** Child mode: normalize one generated object of `bytes` uncompressed bytes, streamed, and report peak RSS. */
+async function rssChild(bytes: number): Promise<void> {
+  const rnd = prng(7);
+  const gzip = createGzip();
+  let produced = 0;
+  let lines = 0;
+  const feed = async () => {
+    let i = 0;
+    while (produced < bytes) {
+      const batch: string[] = [];
+      for (let k = 0; k < 200; k++) batch.push(syntheticLine('http_requests', i++, rnd));
+      const text = `${batch.join('\n')}\n`;
+      produced += Buffer.byteLength(text);
+      lines += batch.length;
+      if (!gzip.write(text)) await new Promise((r) => gzip.once('drain', r));
+    }
+    gzip.end();
+  };
+  const feeding = feed();
+  const sink = new CountingSink();
+  const ref = { bucket: 'bench', key: `logpush/http_requests/${ACCOUNT}/20261120/large.log.gz` };
+  const summary = await processObject(ref, { open: async () => ({ body: gzip }) }, () => noQuarantine, {
+    sink,
+    clock: systemClock,
+    logpushPrefix: 'logpush',
+  });
+  await feeding;
+  if (summary.events !== lines) throw new Error(`events ${summary.events} != lines ${lines}`);
+  process.stdout.write(
+    JSON.stringify({
+      bytes: produced,
+      events: summary.events,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+}
+
+function measureRss(bytes: number): { bytes: number; events: number; maxRssMiB: number } {
+  // The heap a 512 MB Lambda gives Node (Lambda sets about 90% of memory as the old-space limit).
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--max-old-space-size=460',
+      join(import.meta.dirname, 'normalize-bench.ts'),
+      '--rss-child',
+      String(bytes),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out);
+}
+
+if (values['rss-child']) {
+  await rssChild(Number(values['rss-child']));
+} else {
+  const total = Number(values.records);
+  const rounds = Math.max(1, Number(values.rounds));
+  console.log(
+    `Generating ${total} synthetic records (${MIX.map((m) => `${m.dataset} ${m.share * 100}%`).join(', ')})…`,
+  );
+  const objects = makeObjects(total);
+  const rawBytes = objects.reduce((n, o) => n + o.rawBytes, 0);
+  const gzBytes = objects.reduce((n, o) => n + o.gz.length, 0);
+  const records = objects.reduce((n, o) => n + o.records, 0);
+  console.log(
+    `${records} records, ${(rawBytes / 1e6).toFixed(1)} MB uncompressed, ${(gzBytes / 1e6).toFixed(1)} MB gzip\n`,
+  );
+
+  // Warm both paths up, then alternate them so drift hits both alike; the best round of each counts.
+  const warm = makeObjects(5000);
+  await floor(warm);
+  await full(warm, new CountingSink());
+  const floors: number[] = [];
+  const fulls: number[] = [];
+  let sink = new CountingSink();
+  for (let r = 0; r < rounds; r++) {
+    const a = await time(() => floor(objects));
+    if (a.records !== records) throw new Error(`floor read ${a.records} of ${records} records`);
+    floors.push(a.seconds);
+    sink = new CountingSink();
+    const b = await time(() => full(objects, sink));
+    if (b.records !== records) throw new Error(`full path delivered ${b.records} of ${records} records`);
+    fulls.push(b.seconds);
+  }
+  const floorS = Math.min(...floors);
+  const fullS = Math.min(...fulls);
+  const smallBytes = 10 * 1024 * 1024;
+  const largeBytes = values.large ? 1024 * 1024 * 1024 : 200 * 1024 * 1024;
+  console.log('Measuring peak RSS in child processes (heap capped like a 512 MB function)…');
+  const small = measureRss(smallBytes);
+  const large = measureRss(largeBytes);
+
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    records,
+    uncompressedMB: rawBytes / 1e6,
+    floor: { seconds: floorS, recordsPerSecond: records / floorS, mbPerSecond: rawBytes / 1e6 / floorS },
+    full: { seconds: fullS, recordsPerSecond: records / fullS, mbPerSecond: rawBytes / 1e6 / fullS },
+    ratioFullToFloor: floorS / fullS,
+    rounds: { floorSeconds: floors, fullSeconds: fulls },
+    firehose: {
+      recordsPerEvent: sink.records / sink.events,
+      callsPer10kEvents: (sink.calls / sink.events) * 10_000,
+      minimumCallsPer10kEvents: Math.max(
+        10_000 / (FIREHOSE_LIMITS.maxEventsPerRecord * FIREHOSE_LIMITS.maxRecordsPerCall),
+        ((sink.bytes / sink.events) * 10_000) / FIREHOSE_LIMITS.maxBytesPerCall,
+      ),
+      billedOverRaw: sink.billed / sink.bytes,
+      ecsBytesPerEvent: sink.bytes / sink.events,
+    },
+    rss: { small, large, growthMiB: large.maxRssMiB - small.maxRssMiB },
+  };
+  const f = (n: number, d = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  console.log(`
+                          records/s      MB/s
+(a) floor              ${f(results.floor.recordsPerSecond).padStart(12)}  ${f(results.floor.mbPerSecond, 1).padStart(8)}
+(b) full normalize     ${f(results.full.recordsPerSecond).padStart(12)}  ${f(results.full.mbPerSecond, 1).padStart(8)}
+ratio b/a              ${f(results.ratioFullToFloor, 2).padStart(12)}
+
+Firehose: ${f(results.firehose.recordsPerEvent, 4)} records per event, ${f(results.firehose.callsPer10kEvents, 2)} PutRecordBatch calls per 10,000 events (limits allow ${f(results.firehose.minimumCallsPer10kEvents, 2)}),
+          billed/raw ${f(results.firehose.billedOverRaw, 4)}, ${f(results.firehose.ecsBytesPerEvent)} ECS bytes per event
+Peak RSS: ${f(small.maxRssMiB)} MiB for a ${f(small.bytes / 1048576)} MiB object, ${f(large.maxRssMiB)} MiB for a ${f(large.bytes / 1048576)} MiB object (growth ${f(results.rss.growthMiB)} MiB)`);
+  writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('\nWritten to bench/results.json');
+}
