@@ -101,10 +101,11 @@ export async function runNormalize(
     const quarantine = new StderrQuarantine(stderr, input === '-' ? '<stdin>' : input);
     let summary: ObjectSummary;
     try {
+      // stat first: a stream opened on a missing file would fail later, outside this try.
       const opened =
         input === '-'
           ? { body: io.stdin }
-          : { body: createReadStream(input), lastModified: (await stat(input)).mtime };
+          : { lastModified: (await stat(input)).mtime, body: createReadStream(input) };
       summary = await normalizeObject(
         { bucket: '', key: input === '-' ? 'stdin' : input },
         opened,
