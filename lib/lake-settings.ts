@@ -1,0 +1,276 @@
+/**
+ * Tunable settings of the log lake: their types, defaults and allowed ranges, written once here. The config
+ * file reader (`config.ts`) and the construct (`cloudflare-log-lake.ts`) both check values against these specs,
+ * so a limit is never stated twice.
+ */
+import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX } from '../lambdas/settings.ts';
+
+/** How long data is kept, in days. */
+export interface RetentionSettings {
+  /**
+   * Days Logpush objects stay in the Logpush bucket; 0 keeps them forever.
+   * @default 90
+   */
+  readonly logpushObjects?: number;
+  /**
+   * Days ECS events (`ecs/`) stay in the lake bucket; 0 keeps them forever.
+   * @default 0
+   */
+  readonly lake?: number;
+  /**
+   * Days quarantined lines and Firehose error output (`errors/`) stay in the lake bucket; 0 keeps them forever.
+   * @default 90
+   */
+  readonly quarantine?: number;
+  /**
+   * Days after which parts of an unfinished multipart upload are removed (all buckets).
+   * @default 3
+   */
+  readonly abortIncompleteUploads?: number;
+  /**
+   * Days S3 server access logs are kept; 0 keeps them forever.
+   * @default 365
+   */
+  readonly accessLogs?: number;
+  /**
+   * Days the function and Firehose CloudWatch log groups keep events (a CloudWatch retention value); 0 never
+   * expires.
+   * @default 30
+   */
+  readonly logs?: number;
+}
+
+/** Log levels Powertools Logger understands through `LOG_LEVEL`. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+/** A Powertools log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Sizing and scaling of the normalize function and its SQS event source. */
+export interface NormalizeFunctionSettings {
+  /**
+   * Memory of the function in MiB (CPU scales with it).
+   * @default 1024
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Function timeout in seconds; the queue's visibility timeout is six times this.
+   * @default 300
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * SQS messages (S3 events) per invocation.
+   * @default 1
+   */
+  readonly batchSize?: number;
+  /**
+   * Maximum concurrent invocations the SQS event source starts.
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Receives of a message before SQS moves it to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Powertools log level (`LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+}
+
+/** Buffering of the Firehose stream into the lake bucket. */
+export interface FirehoseSettings {
+  /**
+   * Seconds Firehose buffers before writing an object.
+   * @default 300
+   */
+  readonly bufferIntervalSeconds?: number;
+  /**
+   * MiB Firehose buffers before writing an object.
+   * @default 128
+   */
+  readonly bufferSizeMiB?: number;
+}
+
+/** An integer setting: its default and what it may be. */
+export interface IntegerSpec {
+  readonly kind: 'integer';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** When set, 0 is also allowed and means this (e.g. "keep forever"). */
+  readonly zeroMeans?: string;
+  /** When set, only these values (and 0 if `zeroMeans`) are allowed. */
+  readonly oneOf?: readonly number[];
+}
+
+/** A string setting restricted to a few values. */
+export interface EnumSpec<T extends string = string> {
+  readonly kind: 'enum';
+  readonly default: T;
+  readonly values: readonly T[];
+}
+
+/** Values CloudWatch Logs accepts as a retention in days (PutRetentionPolicy API). */
+const CLOUDWATCH_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Lifecycle expirations take whole days; a century is more than anyone should keep logs. */
+const RETENTION_MAX_DAYS = 36_500;
+
+/** Specs of the retention settings. */
+export const RETENTION_SPECS = {
+  // At least the DLQ's 14 days: a dead-lettered message is only worth redriving while its object still exists.
+  logpushObjects: {
+    kind: 'integer',
+    default: 90,
+    min: 14,
+    max: RETENTION_MAX_DAYS,
+    zeroMeans: 'keep forever',
+  },
+  lake: { kind: 'integer', default: 0, min: 1, max: RETENTION_MAX_DAYS, zeroMeans: 'keep forever' },
+  quarantine: { kind: 'integer', default: 90, min: 1, max: RETENTION_MAX_DAYS, zeroMeans: 'keep forever' },
+  // Logpush uploads with multipart and may abandon parts (FACTS A2, PRACTICES pitfall 10); a week is plenty.
+  abortIncompleteUploads: { kind: 'integer', default: 3, min: 1, max: 7 },
+  accessLogs: { kind: 'integer', default: 365, min: 1, max: RETENTION_MAX_DAYS, zeroMeans: 'keep forever' },
+  logs: {
+    kind: 'integer',
+    default: 30,
+    min: 1,
+    max: 3653,
+    zeroMeans: 'never expire',
+    oneOf: CLOUDWATCH_RETENTION_DAYS,
+  },
+} as const satisfies Record<keyof RetentionSettings, IntegerSpec>;
+
+/** Specs of the normalize function settings. */
+export const NORMALIZE_SPECS = {
+  // Lambda allows 128..10,240 MB; below 512 the streaming gunzip, mapping and 4 MiB Firehose batches starve.
+  memoryMiB: { kind: 'integer', default: 1024, min: 512, max: 10_240 },
+  // Lambda's maximum is 900 s; under 30 s a large Logpush object (up to 1 GB uncompressed, FACTS E8) cannot finish.
+  timeoutSeconds: { kind: 'integer', default: 300, min: 30, max: 900 },
+  // An SQS event source takes more than 10 messages only with a batching window (PRACTICES 3.1).
+  batchSize: { kind: 'integer', default: 1, min: 1, max: 10 },
+  // ScalingConfig.MaximumConcurrency of an SQS event source accepts 2..1000.
+  maxConcurrency: { kind: 'integer', default: 10, min: 2, max: 1000 },
+  maxReceiveCount: { kind: 'integer', default: 5, min: 1, max: 20 },
+  logLevel: { kind: 'enum', default: 'INFO', values: LOG_LEVELS },
+} as const satisfies {
+  readonly [K in keyof NormalizeFunctionSettings]-?: IntegerSpec | EnumSpec;
+};
+
+/** Specs of the Firehose buffering settings. */
+export const FIREHOSE_SPECS = {
+  // With dynamic partitioning Firehose needs an interval of 60..900 s and a size of 64..128 MiB (PRACTICES 3.4).
+  bufferIntervalSeconds: { kind: 'integer', default: 300, min: 60, max: 900 },
+  bufferSizeMiB: { kind: 'integer', default: 128, min: 64, max: 128 },
+} as const satisfies Record<keyof FirehoseSettings, IntegerSpec>;
+
+/** Settings with every default applied. */
+export interface ResolvedLakeSettings {
+  readonly logpushPrefix: string;
+  readonly quarantinePrefix: string;
+  readonly retention: Required<RetentionSettings>;
+  readonly normalize: Required<NormalizeFunctionSettings>;
+  readonly firehose: Required<FirehoseSettings>;
+}
+
+/** Applies the specs' defaults to whatever is unset. */
+export function withDefaults<V extends object>(
+  specs: NoInfer<{ readonly [K in keyof V]-?: { readonly default: V[K] } }>,
+  values: V | undefined,
+): Required<V> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs) as [string, { readonly default: unknown }][]) {
+    out[key] = (values as Record<string, unknown> | undefined)?.[key] ?? spec.default;
+  }
+  return out as Required<V>;
+}
+
+/** What a value must be, as a phrase that follows the setting's name, or `undefined` when it is fine. */
+export function integerProblem(value: unknown, spec: IntegerSpec): string | undefined {
+  const allowed = spec.oneOf
+    ? `one of ${[...(spec.zeroMeans ? [`0 (${spec.zeroMeans})`] : []), ...spec.oneOf].join(', ')}`
+    : `${spec.zeroMeans ? `0 (${spec.zeroMeans}) or ` : ''}an integer from ${spec.min} to ${spec.max}`;
+  if (typeof value !== 'number' || !Number.isInteger(value)) return `must be ${allowed}, got ${show(value)}`;
+  if (value === 0 && spec.zeroMeans) return undefined;
+  const inRange = spec.oneOf ? spec.oneOf.includes(value) : value >= spec.min && value <= spec.max;
+  return inRange ? undefined : `must be ${allowed}, got ${show(value)}`;
+}
+
+/** Like {@link integerProblem}, for a value restricted to a few strings. */
+export function enumProblem(value: unknown, spec: EnumSpec): string | undefined {
+  if (typeof value === 'string' && spec.values.includes(value)) return undefined;
+  return `must be one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
+}
+
+// Segments of S3 "safe" characters (S3 User Guide, object key naming) joined by single slashes: no leading,
+// trailing or double slash. `*` is S3-safe but is left out on purpose: the prefix ends up in IAM and bucket
+// policy ARNs, where `*` is a wildcard that would widen Cloudflare's PutObject grant.
+const PREFIX_PATTERN = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
+const PREFIX_MAX_LENGTH = 512;
+
+/** What a key prefix must look like, as a phrase, or `undefined` when it is fine. */
+export function prefixProblem(value: unknown): string | undefined {
+  if (
+    typeof value === 'string' &&
+    value.length <= PREFIX_MAX_LENGTH &&
+    PREFIX_PATTERN.test(value) &&
+    !value.split('/').some((segment) => segment === '.' || segment === '..')
+  ) {
+    return undefined;
+  }
+  return (
+    `must be a key prefix of segments of A-Z a-z 0-9 ! _ . ' ( ) - joined by single "/", ` +
+    `without leading or trailing "/" (at most ${PREFIX_MAX_LENGTH} characters), got ${show(value)}`
+  );
+}
+
+/** The quarantine prefix must stay clear of the prefixes Firehose writes, or the function could write there. */
+export function quarantinePrefixProblem(value: string): string | undefined {
+  const first = value.split('/')[0];
+  if (first === LAKE_ECS_PREFIX || first === LAKE_ERROR_PREFIX) {
+    return `must not be or lie under "${LAKE_ECS_PREFIX}" or "${LAKE_ERROR_PREFIX}" (Firehose writes there), got ${show(value)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks resolved settings against the specs.
+ * @returns one `"<path>" must …` line per problem, empty when all is well.
+ */
+export function lakeSettingProblems(settings: ResolvedLakeSettings): string[] {
+  const problems: string[] = [];
+  const add = (path: string, problem: string | undefined) => {
+    if (problem) problems.push(`"${path}" ${problem}`);
+  };
+  add('logpushPrefix', prefixProblem(settings.logpushPrefix));
+  add(
+    'quarantinePrefix',
+    prefixProblem(settings.quarantinePrefix) ?? quarantinePrefixProblem(settings.quarantinePrefix),
+  );
+  const sections = [
+    ['retention', RETENTION_SPECS, settings.retention],
+    ['normalize', NORMALIZE_SPECS, settings.normalize],
+    ['firehose', FIREHOSE_SPECS, settings.firehose],
+  ] as const;
+  for (const [section, specs, values] of sections) {
+    for (const [key, spec] of Object.entries(specs) as [string, IntegerSpec | EnumSpec][]) {
+      const value = (values as Record<string, unknown>)[key];
+      add(
+        `${section}.${key}`,
+        spec.kind === 'integer' ? integerProblem(value, spec) : enumProblem(value, spec),
+      );
+    }
+  }
+  return problems;
+}
+
+/** A value as it appears in a message: JSON, cut short when long. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
