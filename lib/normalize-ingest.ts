@@ -67,7 +67,8 @@ export class NormalizeIngest extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
-      // Room for a weekend outage of the function before events are lost; they also stay in the DLQ.
+      // The SQS default, stated: failing events reach the DLQ within maxReceiveCount × visibility timeout; this
+      // only bounds how long events wait while the event source is disabled or throttled before they expire.
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
