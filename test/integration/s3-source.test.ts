@@ -3,6 +3,8 @@
  * body with a ranged GET pinned by `If-Match`, giving up, and refusing a changed object.
  */
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectSource, type S3ObjectSourceOptions } from '../../lambdas/adapters/s3-object-source.ts';
@@ -94,6 +96,57 @@ async function failureOf(
     return error as Error & { readSoFar: Read } & Record<string, unknown>;
   }
   throw new Error('expected the read to fail');
+}
+
+/**
+ * A one-object S3 stand-in whose first GetObject sends the headers and `stallAfter` bytes, then goes silent with the
+ * connection open (what a wedged network path looks like); ranged GETs pinned to the ETag are served whole. The
+ * fake S3 can drop a connection but not stall one, hence this.
+ */
+async function startStallingS3(
+  bucket: string,
+  key: string,
+  body: Buffer,
+  stallAfter: number,
+): Promise<{ endpoint: string; ranges: (string | undefined)[]; close: () => Promise<void> }> {
+  const eTag = `"${createHash('md5').update(body).digest('hex')}"`;
+  const ranges: (string | undefined)[] = [];
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    const range = req.headers.range;
+    ranges.push(range);
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== `/${bucket}/${key}` || ranges.length > 10) {
+      res.writeHead(400).end();
+      return;
+    }
+    const from = range === undefined ? 0 : Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? Number.NaN);
+    if (range !== undefined && (req.headers['if-match'] !== eTag || !(from < body.length))) {
+      res.writeHead(412).end();
+      return;
+    }
+    const headers = {
+      etag: eTag,
+      'content-type': 'binary/octet-stream',
+      'content-length': String(body.length - from),
+    };
+    if (range === undefined) {
+      res.writeHead(200, headers);
+      res.write(body.subarray(0, stallAfter));
+      return; // and never another byte
+    }
+    res.writeHead(206, { ...headers, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` });
+    res.end(body.subarray(from));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ranges,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 describe('S3ObjectSource', () => {
@@ -261,5 +314,25 @@ describe('S3ObjectSource', () => {
     expect(error).toMatchObject({ name: 'InternalError', $metadata: { httpStatusCode: 500 } });
     expect(error.readSoFar.resumes).toHaveLength(1);
     expect(s3.requestsFor('GetObject', ref.key)).toHaveLength(2);
+  });
+
+  it('resumes a body that stalls once the S3 client socket timeout fires (no timeout, no resume)', async () => {
+    const body = objectBytes(256 * 1024, 'stalled');
+    const stalling = await startStallingS3(BUCKET, 'stalled.log.gz', body, 100_000);
+    try {
+      const s3Client = fakeS3Client(stalling.endpoint, {
+        requestHandler: { connectionTimeout: 2_000, socketTimeout: 200 },
+      });
+
+      const read = await readAll({ bucket: BUCKET, key: 'stalled.log.gz', size: body.length }, {}, s3Client);
+
+      expect(sha256(read.bytes)).toBe(sha256(body));
+      expect(read.resumes).toHaveLength(1);
+      expect(read.resumes[0]?.error).toMatchObject({ name: 'TimeoutError' });
+      expect(read.resumes[0]?.offset).toBeLessThanOrEqual(100_000);
+      expect(stalling.ranges).toEqual([undefined, `bytes=${read.resumes[0]?.offset}-`]);
+    } finally {
+      await stalling.close();
+    }
   });
 });
