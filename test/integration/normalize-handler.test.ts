@@ -297,6 +297,30 @@ describe('normalize handler: delivery', () => {
       },
     });
   });
+  it('sends a call again when its answer is lost, so events arrive at least once and always with the same ids', async () => {
+    const count = 1_200;
+    const object = putLogpushObject(logpushKey('answer-lost'), accessRequestLines(count, 'answer-lost'));
+    // Firehose stores the records, then the connection drops before the answer reaches the client.
+    fh.script.queue.push({ kind: 'reset', acceptFirst: true });
+    const firehose = firehoseFromNow();
+    const { handler } = buildHandler();
+
+    const { outcome, output } = await invoke(handler, sqsEvent(messageFor('answer-lost', object)));
+
+    expect(responseOf(outcome, output)).toEqual({ batchItemFailures: [] });
+    expect(firehose.calls().map((c) => [c.outcome, c.accepted])).toEqual([
+      ['reset', 3],
+      ['accepted', 3],
+    ]);
+    const events = firehose.events();
+    expect(events).toHaveLength(2 * count);
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(count);
+    expect(new Set(rayIds(events))).toEqual(
+      new Set(Array.from({ length: count }, (_, i) => rayIdOf(i, 'answer-lost'))),
+    );
+    expect(output.metric('FirehoseFailedCalls')).toBe(1);
+  });
+
   it('maps the sample objects of every dataset in one batch, each event under the dataset its key names', async () => {
     const root = fileURLToPath(new URL('../../samples/logpush/', import.meta.url));
     const samples = readdirSync(root, { recursive: true, encoding: 'utf8' })
@@ -666,6 +690,75 @@ describe('normalize handler: quarantine and skips', () => {
     expect(output.metric('LinesQuarantined')).toBe(4);
     expect(output.logs('object processed')).toEqual([
       expect.objectContaining({ level: 'WARN', lines: 7, events: 3, quarantined: 4 }),
+    ]);
+  });
+
+  it('fails the message when its quarantine file cannot be written, so no bad line is dropped unrecorded', async () => {
+    const object = putLogpushObject(logpushKey('quarantine-unwritable'), [
+      accessRequestLine(0, 'unwritable'),
+      '{"cut short',
+    ]);
+    const fault = s3.addFault({
+      operation: 'PutObject',
+      bucket: LAKE_BUCKET,
+      keyPrefix: 'quarantine/',
+      error: { status: 500, code: 'InternalError' },
+    });
+    const { handler } = buildHandler();
+    const message = messageFor('quarantine-unwritable', object);
+    const neighbour = putLogpushObject(
+      logpushKey('quarantine-unwritable-neighbour'),
+      accessRequestLines(5, 'nb'),
+    );
+
+    const { outcome, output } = await invoke(
+      handler,
+      sqsEvent(message, messageFor('quarantine-unwritable-neighbour', neighbour)),
+    );
+
+    expect(responseOf(outcome, output)).toEqual({
+      batchItemFailures: [{ itemIdentifier: message.messageId }],
+    });
+    expect(fault.hits).toBe(1);
+    expect(output.logs('object failed; the message will be retried')).toEqual([
+      expect.objectContaining({ key: object.key, error: expect.objectContaining({ name: 'InternalError' }) }),
+    ]);
+  });
+
+  it('fails a truncated gzip object after recording it in quarantine as a whole', async () => {
+    const whole = gzipNdjson(accessRequestLines(3_000, 'truncated'));
+    const key = logpushKey('truncated', 'access_requests', '20261117');
+    const stored = s3.putObject(LOGPUSH_BUCKET, key, whole.subarray(0, whole.length - 64));
+    const lakeBefore = new Set(s3.listKeys(LAKE_BUCKET));
+    const { handler } = buildHandler();
+    const message = messageFor('truncated', { bucket: LOGPUSH_BUCKET, key, size: stored.body.length });
+    const neighbour = putLogpushObject(logpushKey('truncated-neighbour'), accessRequestLines(5, 'nb2'));
+
+    const { outcome, output } = await invoke(
+      handler,
+      sqsEvent(message, messageFor('truncated-neighbour', neighbour)),
+    );
+
+    expect(responseOf(outcome, output)).toEqual({
+      batchItemFailures: [{ itemIdentifier: message.messageId }],
+    });
+    const written = s3.listKeys(LAKE_BUCKET).filter((k) => !lakeBefore.has(k));
+    expect(written).toEqual([expect.stringMatching(/^quarantine\/dt=2026-11-17\//)]);
+    const entries = gunzipSync(s3.getObject(LAKE_BUCKET, written[0]!)!)
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        key,
+        line: null,
+        raw: null,
+        reason: expect.stringMatching(/corrupt or truncated/),
+      }),
+    ]);
+    expect(output.logs('object failed; the message will be retried')).toEqual([
+      expect.objectContaining({ key, error: expect.objectContaining({ name: 'DecodeError' }) }),
     ]);
   });
 
