@@ -57,7 +57,7 @@ const RELATED: Readonly<Record<'ip' | 'hosts' | 'user' | 'hash', readonly string
     'source.user.email',
     'source.user.name',
   ],
-  hash: ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'tls.client.ja3'],
+  hash: ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'tls.client.ja3', 'tls.client.hash.sha256'],
 };
 
 const RELATED_PARTS = Object.entries(RELATED).map(

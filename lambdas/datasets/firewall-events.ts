@@ -96,8 +96,8 @@ export const firewallEvents = defineMapper({
     ZoneName: { type: 'string' }, // account-scoped dataset only
 
     // Added after the documented version (2026-08-20 changelog, names only).
-    WAFRequestSignatureCategories: { type: 'string[]' }, // type not documented; a list of names
-    WAFRequestSignatureRefs: { type: 'string[]' }, // type not documented; a list of refs
+    WAFRequestSignatureCategories: { type: 'any' }, // added 2026-08-20; type not documented yet
+    WAFRequestSignatureRefs: { type: 'any' }, // added 2026-08-20; type not documented yet
   },
   refine({ record, event, vendor }) {
     const action = typeof record.Action === 'string' ? record.Action : '';

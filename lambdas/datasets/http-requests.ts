@@ -166,11 +166,11 @@ export const httpRequests = defineMapper({
     FirewallForAIPIICategories: { type: 'string[]' }, // deprecated for AISecurityPIICategories
     FirewallForAITokenCount: { type: 'int' }, // deprecated for AISecurityTokenCount
     FirewallForAIUnsafeTopicCategories: { type: 'string[]' }, // deprecated for AISecurityUnsafeTopicCategories
-    MatchedRules: { type: 'object[]' }, // type not documented; a list (any array passes the check)
+    MatchedRules: { type: 'any' }, // added 2026-05-28; type not documented yet
     // Worker subrequests merged into their parent (`merge_subrequests`, ≤ 50): kept whole under cloudflare.*.
     Subrequests: { type: 'object[]' },
-    WAFRequestSignatureCategories: { type: 'string[]' }, // type not documented; a list of names
-    WAFRequestSignatureRefs: { type: 'string[]' }, // type not documented; a list of refs
+    WAFRequestSignatureCategories: { type: 'any' }, // added 2026-08-20; type not documented yet
+    WAFRequestSignatureRefs: { type: 'any' }, // added 2026-08-20; type not documented yet
 
     // Legacy names older jobs (and Logpull) still send; the renamed fields win when both are present.
     EdgeRateLimitAction: { type: 'string' },

@@ -2,14 +2,18 @@ import { type EcsEvent, eventId, isEmpty, normalizeIp, partsOf, setField, setPat
 import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
 import { enrich } from '../core/enrich.ts';
 import { MappingError } from '../core/errors.ts';
-import { rawIntegerToken } from '../core/json-raw.ts';
+import { hasUnsafeInteger, parseWithExactIntegers, rawIntegerToken } from '../core/json-raw.ts';
 import { type Instant, parseEventTime, type TimeUnit } from '../core/time.ts';
 import type { DatasetName } from './catalog.ts';
 
 /** A Logpush record as parsed from one NDJSON line. */
 export type CfRecord = { [field: string]: unknown };
 
-/** The type Cloudflare documents for a field (`../shared/cloudflare/<dataset>.md`); `time` is "int or string". */
+/**
+ * The type Cloudflare documents for a field (`../shared/cloudflare/<dataset>.md`); `time` is "int or string";
+ * `any` is for fields whose type is not documented yet (announced in a changelog only): kept as they come, so a
+ * wrong guess can never quarantine every line that carries the field.
+ */
 export type CfType =
   | 'string'
   | 'int'
@@ -19,7 +23,8 @@ export type CfType =
   | 'object'
   | 'string[]'
   | 'int[]'
-  | 'object[]';
+  | 'object[]'
+  | 'any';
 
 /** What happens to one Cloudflare field. */
 export interface FieldSpec {
@@ -165,6 +170,8 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
           keep = true;
           continue;
         }
+        // A list that lost elements in conversion is kept whole under cloudflare.* too.
+        if (Array.isArray(value) && (converted as unknown[]).length < value.length) keep = true;
         if (target.ecs.type === 'date') targetTimes[target.path] = value as Instant;
         setPath(event, target.parts, converted);
       }
@@ -180,6 +187,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       event.tags = [TIMESTAMP_FROM_OBJECT_TAG];
     }
     spec.refine?.({ record, event, vendor, times });
+    exactNestedIntegers(vendor, context.line);
     if (!isEmpty(vendor)) event.cloudflare = vendor;
     enrich(event);
     setField(event, 'event.id', eventId(spec.dataset, naturalKey(record, times, context.line)));
@@ -193,6 +201,22 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
   }
 
   return { dataset: spec.dataset, spec, matches, map };
+}
+
+/**
+ * Objects and lists kept under `cloudflare.*` (merged `Subrequests`, `Metadata`, …) may hold 19-digit integers
+ * that `JSON.parse` rounded. Only then is the line parsed again with source-text access, and those values
+ * replaced by exact ones (big integers as digit strings); lines without such numbers pay one walk of their
+ * nested values.
+ */
+function exactNestedIntegers(vendor: CfRecord, line: string): void {
+  let exact: CfRecord | undefined;
+  for (const key in vendor) {
+    const value = vendor[key];
+    if (typeof value !== 'object' || value === null || !hasUnsafeInteger(value)) continue;
+    exact ??= parseWithExactIntegers(line);
+    if (exact[key] !== undefined) vendor[key] = exact[key];
+  }
 }
 
 function stringOf(value: unknown): string {
@@ -245,6 +269,8 @@ function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unkn
     case 'object[]':
       if (Array.isArray(raw)) return raw;
       break;
+    case 'any':
+      return raw;
   }
   throw new MappingError(`field ${key}: expected ${spec.type}, got ${describe(raw)}`);
 }

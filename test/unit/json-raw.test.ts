@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rawIntegerToken } from '../../lambdas/core/json-raw.ts';
+import { hasUnsafeInteger, parseWithExactIntegers, rawIntegerToken } from '../../lambdas/core/json-raw.ts';
 
 describe('rawIntegerToken', () => {
   it('finds the digits of a top-level key', () => {
@@ -36,5 +36,22 @@ describe('rawIntegerToken with the parsed value', () => {
   it('falls back to scanning when the single occurrence is a nested one', () => {
     const line = '{"Sub":{"T":1111111111111111111},"T" : 2222222222222222222}';
     expect(rawIntegerToken(line, 'T', JSON.parse(line).T)).toBe('2222222222222222222');
+  });
+});
+
+describe('exact nested integers', () => {
+  it('finds an unsafe integer at any depth, and only then', () => {
+    expect(hasUnsafeInteger({ a: [{ b: 1767225600123456789 }] })).toBe(true);
+    expect(hasUnsafeInteger({ a: [{ b: 9007199254740991 }], c: 'x', d: 1.5 })).toBe(false);
+  });
+
+  it('parses a line keeping big integers as their exact digits, and everything else as usual', () => {
+    const line = '{"n":1,"f":1.5,"s":"1767225600123456789","List":[{"T":1767225600123456789}]}';
+    expect(parseWithExactIntegers(line)).toEqual({
+      n: 1,
+      f: 1.5,
+      s: '1767225600123456789',
+      List: [{ T: '1767225600123456789' }],
+    });
   });
 });

@@ -267,11 +267,11 @@ describe('http_requests mapper', () => {
       expect(event.cloudflare).toMatchObject({ ClientSSLProtocol: 'none', ClientSSLCipher: 'NONE' });
     });
 
-    it('maps JA3Hash to tls.client.ja3 (and related.hash) and the mTLS certificate fingerprint to tls.client.hash.sha256', () => {
+    it('maps JA3Hash to tls.client.ja3 and the mTLS certificate fingerprint to tls.client.hash.sha256, both in related.hash', () => {
       const sha = 'a'.repeat(64);
       const event = map({ JA3Hash: 'b'.repeat(32), ClientMTLSAuthCertFingerprint: sha });
       expect(getField(event, 'tls.client')).toEqual({ ja3: 'b'.repeat(32), hash: { sha256: sha } });
-      expect(getField(event, 'related.hash')).toEqual(['b'.repeat(32)]);
+      expect(getField(event, 'related.hash')).toEqual([sha, 'b'.repeat(32)]);
     });
   });
 
