@@ -41,7 +41,7 @@ describe('rawIntegerToken with the parsed value', () => {
 
 describe('exact nested integers', () => {
   it('finds an unsafe integer at any depth, and only then', () => {
-    expect(hasUnsafeInteger({ a: [{ b: 1767225600123456789 }] })).toBe(true);
+    expect(hasUnsafeInteger(JSON.parse('{"a":[{"b":1767225600123456789}]}'))).toBe(true);
     expect(hasUnsafeInteger({ a: [{ b: 9007199254740991 }], c: 'x', d: 1.5 })).toBe(false);
   });
 
