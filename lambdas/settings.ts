@@ -49,7 +49,8 @@ export function readNormalizeSettings(env: Readonly<Record<string, string | unde
     if (!pattern.test(value)) problems.push(`${name} must be ${expected}, got ${JSON.stringify(value)}`);
     return value;
   };
-  const prefix = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+  // The same rule as the stack's config: no `*` (a wildcard in the IAM and bucket-policy ARNs built from it).
+  const prefix = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
   const settings = {
     deliveryStream: read(NORMALIZE_ENV.deliveryStream, /^[a-zA-Z0-9_.-]{1,64}$/, 'a Firehose stream name'),
     lakeBucket: read(NORMALIZE_ENV.lakeBucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),

@@ -14,22 +14,18 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import {
+  LAKE_ERRORS_PREFIX_TEMPLATE,
+  LAKE_EVENTS_PREFIX_TEMPLATE,
+  PARTITION_JQ_QUERY,
+} from '../lambdas/core/partition.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX } from '../lambdas/settings.ts';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 
-/** Firehose's S3 key prefix for ECS events: one partition per dataset and event day. */
-export const LAKE_DATA_OUTPUT_PREFIX = `${LAKE_ECS_PREFIX}/dataset=!{partitionKeyFromQuery:dataset}/dt=!{partitionKeyFromQuery:dt}/`;
-
-/** Firehose's S3 key prefix for records it could not partition or deliver, by error type and arrival day. */
-export const LAKE_ERROR_OUTPUT_PREFIX = `${LAKE_ERROR_PREFIX}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`;
-
-/**
- * JQ 1.6 query giving the partition keys of one event: its dataset and the day of its `@timestamp`
- * (`YYYY-MM-DDTHH:MM:SS…Z`, so the first ten characters are the UTC date). Event time, not arrival time,
- * decides the partition, because a Logpush file can hold older events (FACTS E6).
- */
-export const PARTITION_QUERY = '{dataset: .event.dataset, dt: (.["@timestamp"] | .[0:10])}';
+// The partitioning contract (JQ query and S3 prefixes) is written once, in lambdas/core/partition.ts, where the
+// local run's Firehose stand-in evaluates the same keys. Event time, not arrival time, decides the partition,
+// because a Logpush file can hold older events (FACTS E6).
 
 /** Props of {@link LakeDelivery}. */
 export interface LakeDeliveryProps {
@@ -133,8 +129,8 @@ export class LakeDelivery extends Construct {
       // The L2 destination would grant the role read/write on the whole bucket (`grantReadWrite`); the role
       // already has exactly what it needs above, so grants made through this view are dropped.
       role: this.deliveryRole.withoutPolicyUpdates(),
-      dataOutputPrefix: LAKE_DATA_OUTPUT_PREFIX,
-      errorOutputPrefix: LAKE_ERROR_OUTPUT_PREFIX,
+      dataOutputPrefix: LAKE_EVENTS_PREFIX_TEMPLATE,
+      errorOutputPrefix: LAKE_ERRORS_PREFIX_TEMPLATE,
       dynamicPartitioning: { enabled: true },
       processors: [
         // The function packs up to 500 NDJSON events per record to dodge the 5 KB billing floor; split them
@@ -142,7 +138,7 @@ export class LakeDelivery extends Construct {
         // then end each one with a newline so the S3 objects are NDJSON (PRACTICES 3.4).
         RecordDeAggregationProcessor.json(),
         new MetadataExtractionProcessor(
-          { metadataExtractionQuery: PARTITION_QUERY, jsonParsingEngine: JsonParsingEngine.JQ_1_6 },
+          { metadataExtractionQuery: PARTITION_JQ_QUERY, jsonParsingEngine: JsonParsingEngine.JQ_1_6 },
           ['dataset', 'dt'],
         ),
         new AppendDelimiterToRecordProcessor(),

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { PARTITION_JQ_QUERY as PARTITION_QUERY } from '../../lambdas/core/partition.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX, NORMALIZE_ENV } from '../../lambdas/settings.ts';
 import { logpushJobTargets } from '../../lib/cf-logs-stack.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { PARTITION_QUERY } from '../../lib/lake-delivery.ts';
 import { CLOUDFLARE_LOGPUSH_PRINCIPAL } from '../../lib/logpush-storage.ts';
 import {
   arnOf,
