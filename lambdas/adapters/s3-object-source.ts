@@ -68,6 +68,14 @@ export class S3ObjectSource implements ObjectSource {
         resumes++;
         this.onResume?.(ref, offset, error);
         response = await this.get(ref, offset, eTag);
+        // A server that ignored the range would send the object again from its start: duplicated bytes.
+        if (!response.ContentRange?.startsWith(`bytes ${offset}-`)) {
+          (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+          throw new Error(
+            `resumed GetObject s3://${ref.bucket}/${ref.key} from byte ${offset} but got Content-Range ${response.ContentRange ?? '(none)'}`,
+            { cause: error },
+          );
+        }
       } finally {
         (body as { destroy?: () => void }).destroy?.();
       }

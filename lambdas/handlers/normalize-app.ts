@@ -52,7 +52,20 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
   const processor = new BatchProcessor(EventType.SQS);
 
   const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
-    const refs = objectsInS3Event(record.body);
+    let refs: ReturnType<typeof objectsInS3Event>;
+    try {
+      refs = objectsInS3Event(record.body);
+    } catch (error) {
+      // Not an S3 notification: retrying cannot help, but the message is kept (and dead-lettered) for a look.
+      metrics.addMetric('MessagesMalformed', MetricUnit.Count, 1);
+      logger.error('message is not an S3 event notification', {
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        body: record.body.length > 1000 ? `${record.body.slice(0, 1000)}…` : record.body,
+        error: error as Error,
+      });
+      throw error;
+    }
     if (refs.length === 0) {
       logger.info('message names no object (S3 test event)', { messageId: record.messageId });
       return;
