@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors.ts';
-import { logpushJobTargets } from '../../lib/cf-logs-stack.ts';
+import { datasetsWithoutMapper, logpushJobTargets } from '../../lib/cf-logs-stack.ts';
 import { CloudflareLogLake } from '../../lib/cloudflare-log-lake.ts';
 import { type CfLogsConfig, contextOverrides, loadConfig, parseConfig } from '../../lib/config.ts';
 import { logpushDestinationConf } from '../../lib/logpush-destination.ts';
@@ -86,7 +86,7 @@ describe('a valid configuration', () => {
     ]);
     expect(config.datasets).toEqual({
       zone: ['http_requests', 'firewall_events'],
-      account: ['access_requests', 'audit_logs', 'gateway_dns', 'gateway_http'],
+      account: ['access_requests', 'audit_logs', 'gateway_dns'],
     });
   });
 
@@ -369,6 +369,17 @@ describe('logpushDestinationConf', () => {
   });
 });
 
+describe('datasets without a mapper', () => {
+  it('names configured datasets whose lines would be quarantined until a mapper exists', () => {
+    const config = parseConfig({
+      cloudflare: { accountId: ACCOUNT, zones: [{ id: ZONE }] },
+      datasets: { zone: ['http_requests', 'spectrum_events'], account: ['gateway_dns', 'magic_bgp_logs'] },
+    });
+    expect(datasetsWithoutMapper(config)).toEqual(['spectrum_events', 'magic_bgp_logs']);
+    expect(datasetsWithoutMapper(parseConfig(EXAMPLE))).toEqual([]);
+  });
+});
+
 describe('Logpush job targets', () => {
   it('names outputs after the dataset, the scope and the first 8 characters of the id', () => {
     const targets = logpushJobTargets(parseConfig(EXAMPLE));
@@ -380,7 +391,6 @@ describe('Logpush job targets', () => {
       'DestinationConfAccessRequestsAccount01234567',
       'DestinationConfAuditLogsAccount01234567',
       'DestinationConfGatewayDnsAccount01234567',
-      'DestinationConfGatewayHttpAccount01234567',
     ]);
   });
 

@@ -452,7 +452,7 @@ describe('the stack outputs', () => {
 
   it('give the exact destination_conf of each configured dataset and zone or account', () => {
     const targets = logpushJobTargets(parseConfig(EXAMPLE));
-    expect(targets).toHaveLength(8);
+    expect(targets).toHaveLength(7);
     for (const target of targets) {
       const output = outputs[target.outputId];
       expect(output, target.outputId).toBeDefined();

@@ -1,3 +1,4 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { NORMALIZE_ENV } from '../../lambdas/settings.ts';
@@ -14,6 +15,8 @@ import {
 
 // Every setting away from its default: a throwaway test stack with small sizing and other prefixes.
 const { stack, template } = synthesize({
+  cloudflare: { accountId: '0123456789abcdef0123456789abcdef' },
+  datasets: { account: ['access_requests', 'magic_bgp_logs'] },
   logpushPrefix: 'cloudflare/logpush',
   quarantinePrefix: 'bad-lines',
   retention: {
@@ -49,6 +52,16 @@ const resources = template.toJSON().Resources;
 const fn = resources[ids.normalizeFunction].Properties;
 
 describe('a stack configured away from every default', () => {
+  it('warns at synth about a configured dataset that has no mapper yet', () => {
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('has no ECS mapper'),
+    );
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([
+      expect.stringMatching(/^dataset magic_bgp_logs has no ECS mapper yet: .* quarantined/),
+    ]);
+  });
+
   it('is still clean for cdk-nag AwsSolutions', () => {
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
     expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
