@@ -9,7 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server.ts';
+import { mulberry32 } from './prng.ts';
 
 /** Largest decoded `Data` of one record Firehose accepts: 1,000 KiB. */
 export const FIREHOSE_MAX_RECORD_BYTES = 1_024_000;
@@ -159,18 +160,6 @@ interface ApiError {
   violation?: FirehoseViolation;
 }
 
-/** mulberry32: a tiny, deterministic 32-bit PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function decodeData(value: unknown): Buffer | undefined {
@@ -212,7 +201,6 @@ export async function startFakeFirehose(options: FakeFirehoseOptions = {}): Prom
     latencyMs: 0,
     ...options.script,
   };
-  const sockets = new Set<Socket>();
   const timers = new Map<NodeJS.Timeout, () => void>();
   let recordCounter = 0;
   let closed = false;
@@ -524,21 +512,11 @@ export async function startFakeFirehose(options: FakeFirehoseOptions = {}): Prom
       }
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const loopback = await listenOnLoopback(server);
+  const { port } = loopback;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: loopback.endpoint,
     port,
     records,
     calls,
@@ -557,10 +535,7 @@ export async function startFakeFirehose(options: FakeFirehoseOptions = {}): Prom
         cancel();
       }
       timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-      await done;
+      await loopback.close();
     },
   };
 }

@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { listenOnLoopback } from './loopback-server.ts';
 
 /** The S3 operations the fake recognises (`Unsupported` answers 501 NotImplemented). */
 export type S3Operation =
@@ -452,7 +452,6 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
   const buckets = new Map<string, Bucket>();
   const faults: FaultState[] = [];
   const requests: S3RequestLog[] = [];
-  const sockets = new Set<Socket>();
   const timers = new Map<NodeJS.Timeout, () => void>();
   let requestCounter = 0;
   let closed = false;
@@ -1025,21 +1024,11 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
       }
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const loopback = await listenOnLoopback(server);
+  const { port } = loopback;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: loopback.endpoint,
     port,
     requests,
     async close() {
@@ -1050,10 +1039,7 @@ export async function startFakeS3(options: FakeS3Options = {}): Promise<FakeS3> 
         cancel();
       }
       timers.clear();
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      for (const s of sockets) s.destroy();
-      await done;
+      await loopback.close();
     },
     createBucket(bucket) {
       ensureBucket(bucket);
