@@ -117,6 +117,34 @@ describe('processObject', () => {
     expect(sink.events()[0]).toMatchObject({ event: { dataset: 'access_requests' } });
   });
 
+  it('maps a record with the dataset its fields show when the key names another, and counts it', async () => {
+    const firewall = JSON.stringify({
+      Action: 'block',
+      ClientIP: '192.0.2.9',
+      ClientRequestHost: 'www.example.com',
+      Datetime: '2026-11-20T10:00:00Z',
+      Kind: 'firewall',
+      RayID: '8e2f0a1b2c3d7001',
+      RuleID: '100016',
+      Source: 'firewallManaged',
+    });
+    // Fields no signature claims: the key's dataset stands.
+    const ambiguous = JSON.stringify({ Email: 'x@example.com', RayID: '8e2f0a1b2c3d7002' });
+    const { sink, run } = setup(`${login(1)}\n${firewall}\n${ambiguous}\n`);
+    const summary = await run();
+    expect(summary).toMatchObject({
+      events: 3,
+      quarantined: 0,
+      datasetMismatches: 1,
+      eventsByDataset: { access_requests: 2, firewall_events: 1 },
+    });
+    expect(sink.events().map((e) => (e.event as { dataset: string }).dataset)).toEqual([
+      'access_requests',
+      'firewall_events',
+      'access_requests',
+    ]);
+  });
+
   it('quarantines records of an unknown dataset, and of a dataset without a mapper yet', async () => {
     const unknown = setup('{"Foo":1}\n', 'elsewhere/a.log.gz');
     expect(await unknown.run()).toMatchObject({ events: 0, quarantined: 1 });
