@@ -118,12 +118,13 @@ export async function normalizeObject(
 
   try {
     for await (const batch of readLines(opened.body, options.decode)) {
-      const oversized = new Map(batch.oversized?.map((o) => [o.index, o.bytes]));
+      // Over-long lines are rare: most batches need no lookup table at all.
+      const oversized = batch.oversized && new Map(batch.oversized.map((o) => [o.index, o.bytes]));
       for (let i = 0; i < batch.lines.length; i++) {
         const line = batch.lines[i]!;
         const number = batch.firstLineNumber + i;
         summary.lines++;
-        const longBytes = oversized.get(i);
+        const longBytes = oversized?.get(i);
         if (longBytes !== undefined) {
           await reject(
             number,
