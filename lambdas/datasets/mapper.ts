@@ -64,7 +64,7 @@ export interface DatasetMapperSpec {
   /** `observer.type`: proxy, dns, firewall, … (SEKOIA's choice per dataset). */
   readonly observerType: string;
   /** `event.kind`. @default 'event' */
-  readonly kind?: 'event' | 'alert' | 'state';
+  readonly kind?: 'event' | 'alert' | 'state' | 'metric' | 'asset';
   /** Default `event.category` and `event.type` (ECS allowed values); `refine` may change them per record. */
   readonly category: readonly string[];
   readonly type: readonly string[];
