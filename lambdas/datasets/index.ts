@@ -3,6 +3,11 @@ import { auditLogs } from './audit-logs.ts';
 import type { DatasetName } from './catalog.ts';
 import { firewallEvents } from './firewall-events.ts';
 import { gatewayDns } from './gateway-dns.ts';
+import { GROUP_A } from './group-a.ts';
+import { GROUP_B } from './group-b.ts';
+import { GROUP_C } from './group-c.ts';
+import { GROUP_D } from './group-d.ts';
+import { GROUP_E } from './group-e.ts';
 import { httpRequests } from './http-requests.ts';
 import type { CfRecord, DatasetMapper } from './mapper.ts';
 
@@ -13,6 +18,9 @@ export const MAPPERS: Readonly<Partial<Record<DatasetName, DatasetMapper>>> = {
   firewall_events: firewallEvents,
   gateway_dns: gatewayDns,
   http_requests: httpRequests,
+  ...Object.fromEntries(
+    [...GROUP_A, ...GROUP_B, ...GROUP_C, ...GROUP_D, ...GROUP_E].map((m) => [m.dataset, m]),
+  ),
 };
 
 /** The mapper of `dataset`, if the project has one. */

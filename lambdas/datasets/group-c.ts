@@ -1,0 +1,4 @@
+import type { DatasetMapper } from './mapper.ts';
+
+/** Mappers registered by this group (merged into MAPPERS by index.ts). */
+export const GROUP_C: readonly DatasetMapper[] = [];
