@@ -121,7 +121,7 @@ describe.each(mappers.map((m) => [m.dataset, m] as const))('%s mapper engine rul
     const b = mapRecord(mapper, baseRecord(mapper));
     expect(getField(a, 'event.id')).toMatch(/^[0-9a-f]{32}$/);
     expect(getField(a, 'event.id')).toBe(getField(b, 'event.id'));
-    expect(a.event).toMatchObject({ kind: 'event', dataset: mapper.dataset });
+    expect(a.event).toMatchObject({ kind: mapper.spec.kind ?? 'event', dataset: mapper.dataset });
     expect(a.ecs).toEqual({ version: ECS_VERSION });
     expect(a.observer).toMatchObject({ vendor: 'Cloudflare', type: mapper.spec.observerType });
   });
@@ -136,7 +136,74 @@ describe.each(mappers.map((m) => [m.dataset, m] as const))('%s mapper engine rul
       }
     }
   });
+
+  it('categorises with ECS allowed values only, for every fixture line and the bare record', () => {
+    const events = [mapRecord(mapper, baseRecord(mapper))];
+    const dir = new URL(`../../fixtures/datasets/${mapper.dataset}/`, import.meta.url);
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ndjson')) : [];
+    for (const file of files) {
+      for (const line of fixtureLines(mapper.dataset, file.replace(/\.ndjson$/, '')))
+        events.push(mapLine(mapper, line));
+    }
+    for (const event of events) {
+      const e = event.event as Record<string, unknown>;
+      expect(ALLOWED.kind).toContain(e.kind);
+      expect(e.category, 'event.category').toEqual(expect.any(Array));
+      expect(e.type, 'event.type').toEqual(expect.any(Array));
+      for (const c of e.category as string[]) expect(ALLOWED.category, 'event.category').toContain(c);
+      for (const t of e.type as string[]) expect(ALLOWED.type, 'event.type').toContain(t);
+      if (e.outcome !== undefined) expect(ALLOWED.outcome).toContain(e.outcome);
+    }
+  });
 });
+
+/** ECS 8.17 allowed values of the categorisation fields (https://www.elastic.co/guide/en/ecs/current/ecs-allowed-values.html). */
+const ALLOWED = {
+  kind: ['alert', 'asset', 'enrichment', 'event', 'metric', 'state', 'pipeline_error', 'signal'],
+  category: [
+    'api',
+    'authentication',
+    'configuration',
+    'database',
+    'driver',
+    'email',
+    'file',
+    'host',
+    'iam',
+    'intrusion_detection',
+    'library',
+    'malware',
+    'network',
+    'package',
+    'process',
+    'registry',
+    'session',
+    'threat',
+    'vulnerability',
+    'web',
+  ],
+  type: [
+    'access',
+    'admin',
+    'allowed',
+    'change',
+    'connection',
+    'creation',
+    'deletion',
+    'denied',
+    'device',
+    'end',
+    'error',
+    'group',
+    'indicator',
+    'info',
+    'installation',
+    'protocol',
+    'start',
+    'user',
+  ],
+  outcome: ['failure', 'success', 'unknown'],
+};
 
 /** Leaf paths of an event that are not ECS catalogue fields (a catalogue field may hold an object: geo.location). */
 function nonCatalogue(node: EcsEvent, prefix = ''): string[] {
