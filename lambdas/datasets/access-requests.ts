@@ -31,8 +31,8 @@ export const accessRequests = defineMapper({
     TemporaryAccessDuration: { type: 'int' },
     UserUID: { type: 'string', to: 'user.id' },
   },
-  refine({ record, event }) {
-    const allowed = record.Allowed;
+  refine({ record, values, event }) {
+    const allowed = values.Allowed;
     setField(
       event,
       'event.outcome',

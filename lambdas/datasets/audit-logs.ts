@@ -44,15 +44,15 @@ export const auditLogs = defineMapper({
     ResourceType: { type: 'string' },
     When: { type: 'time', to: '@timestamp' },
   },
-  refine({ record, event, vendor }) {
-    const result = record.ActionResult;
+  refine({ record, values, event, vendor }) {
+    const result = values.ActionResult;
     setField(
       event,
       'event.outcome',
       typeof result === 'boolean' ? (result ? 'success' : 'failure') : 'unknown',
     );
-    if (typeof record.ActionType === 'string') {
-      const { category, type } = actionCategorization(record.ActionType);
+    if (typeof values.ActionType === 'string') {
+      const { category, type } = actionCategorization(values.ActionType);
       setField(event, 'event.category', category);
       setField(event, 'event.type', type);
     }

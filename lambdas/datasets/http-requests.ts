@@ -185,8 +185,8 @@ export const httpRequests = defineMapper({
     WAFRuleMessage: { type: 'string' }, // → rule.description when SecurityRuleDescription is absent (refine)
     ZoneID: { type: 'int' },
   },
-  refine({ record, event, vendor }) {
-    setField(event, 'event.outcome', outcomeOfStatus(record.EdgeResponseStatus));
+  refine({ record, values, event, vendor }) {
+    setField(event, 'event.outcome', outcomeOfStatus(values.EdgeResponseStatus));
     mapLegacySecurity(record, event, vendor);
     mapHttpProtocol(event, vendor, 'ClientRequestProtocol');
     mapTls(event, vendor);

@@ -42,7 +42,14 @@ export interface FieldSpec {
 
 /** What a dataset's `refine` function works with. */
 export interface RefineContext {
+  /** The record as parsed: types as Cloudflare wrote them. Prefer {@link values} for typed fields. */
   readonly record: CfRecord;
+  /**
+   * Every present, non-empty field of the table after the type check, in its documented type: an int written as
+   * "403" is 403, a bool written as "false" is false, a time is its {@link Instant}. Fields the table does not list
+   * and dropped fields are not here.
+   */
+  readonly values: Readonly<CfRecord>;
   readonly event: EcsEvent;
   /** Vendor fields kept so far (they become `cloudflare.*`); refine may add derived ones or remove some. */
   readonly vendor: CfRecord;
@@ -148,6 +155,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       observer: { vendor: 'Cloudflare', type: spec.observerType },
     };
     const vendor: CfRecord = {};
+    const values: CfRecord = {};
     const times: Record<string, Instant> = {};
     const targetTimes: Record<string, Instant> = {};
 
@@ -162,6 +170,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       if (field.spec.drop !== undefined) continue;
       const value = checked(field.spec, raw, key, context.line);
       if (value === undefined) continue;
+      values[key] = value;
       let keep = field.keep;
       for (const target of field.targets) {
         const converted = toEcs(target.ecs, value);
@@ -186,7 +195,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       event['@timestamp'] = context.fallbackTime.iso;
       event.tags = [TIMESTAMP_FROM_OBJECT_TAG];
     }
-    spec.refine?.({ record, event, vendor, times });
+    spec.refine?.({ record, values, event, vendor, times });
     exactNestedIntegers(vendor, context.line);
     if (!isEmpty(vendor)) event.cloudflare = vendor;
     enrich(event);

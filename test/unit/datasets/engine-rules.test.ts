@@ -57,6 +57,18 @@ describe.each(mappers.map((m) => [m.dataset, m] as const))('%s mapper engine rul
     }
   });
 
+  it.each([
+    [403, false],
+    [200, true],
+  ])('reads int and bool fields written as strings like typed ones (%d, %s)', (int, bool) => {
+    const typed: CfRecord = { ...baseRecord(mapper) };
+    const strings: CfRecord = { ...baseRecord(mapper) };
+    for (const f of fieldsOf(mapper, 'int')) [typed[f], strings[f]] = [int, String(int)];
+    for (const f of fieldsOf(mapper, 'bool')) [typed[f], strings[f]] = [bool, String(bool)];
+    const withoutId = (event: EcsEvent) => ({ ...event, event: { ...(event.event as object), id: 'x' } });
+    expect(withoutId(mapRecord(mapper, strings))).toEqual(withoutId(mapRecord(mapper, typed)));
+  });
+
   it('drops empty strings: a record of "" adds nothing to the event', () => {
     const record: CfRecord = { ...baseRecord(mapper) };
     for (const f of fieldsOf(mapper, 'string')) record[f] = '';
