@@ -220,4 +220,13 @@ describe('firewall_events mapper', () => {
       ZoneName: 'example.com',
     });
   });
+
+  it.each([
+    ['2001:db8::23', '2001:db8::23'],
+    ['::ffff:198.51.100.23', '198.51.100.23'],
+  ])('maps an IPv6 client %s to source.ip %s', (ip, expected) => {
+    const event = map({ ClientIP: ip });
+    expect(event.source).toMatchObject({ ip: expected, address: expected });
+    expect(getField(event, 'related.ip')).toEqual([expected]);
+  });
 });

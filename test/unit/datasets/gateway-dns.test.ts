@@ -228,6 +228,18 @@ describe('gateway_dns mapper', () => {
   });
 });
 
+describe('gateway_dns addresses', () => {
+  it.each([
+    ['2001:db8::10', '2001:db8::10'],
+    ['::ffff:192.0.2.10', '192.0.2.10'],
+  ])('maps an IPv6 client %s to source.ip %s', (ip, expected) => {
+    const event = map({ SrcIP: ip, DstIP: '2001:db8::53', DstPort: 53 });
+    expect(event.source).toMatchObject({ ip: expected, address: expected });
+    expect(event.destination).toEqual({ ip: '2001:db8::53', address: '2001:db8::53', port: 53 });
+    expect(getField(event, 'related.ip')).toEqual([expected, '2001:db8::53'].sort());
+  });
+});
+
 describe('DNS code tables', () => {
   it('gives every type and response code a distinct name', () => {
     for (const table of [DNS_TYPES, DNS_RESPONSE_CODES]) {
