@@ -4,7 +4,7 @@
  * file) are in the table too. So a field is mapped, kept or dropped on purpose, never by omission.
  * Like the SEKOIA harness, this fails loudly when `../shared` is absent unless CF_LOGS_SKIP_CONFORMANCE=1.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MAPPERS } from '../../lambdas/datasets/index.ts';
@@ -44,6 +44,15 @@ if (!existsSync(DOCS)) {
     });
   }
 } else {
+  it('has a mapper for every dataset with a field table', () => {
+    const documented = readdirSync(DOCS)
+      .filter((f) => f.endsWith('.md') && f === f.toLowerCase())
+      .map((f) => f.replace(/\.md$/, ''))
+      .filter((name) => name !== 'index' && name !== 'facts');
+    expect(documented.length).toBeGreaterThan(10);
+    expect(documented.filter((name) => !(name in MAPPERS))).toEqual([]);
+  });
+
   describe.each(mappers.map((m) => [m.dataset, m] as const))('%s field table', (dataset, mapper) => {
     const doc = readFieldDoc(dataset);
 
