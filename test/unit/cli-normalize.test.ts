@@ -1,12 +1,15 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { NORMALIZE_EXIT, runNormalize } from '../../lambdas/cli/normalize-command.ts';
+import { DATASET_NAMES } from '../../lambdas/datasets/catalog.ts';
 import { fakeClock } from '../support/clock.ts';
 
 const LOGIN = JSON.stringify({
@@ -117,5 +120,31 @@ describe('cf-logs normalize', () => {
       (e: { code: number }) => e,
     );
     expect((bad as { code: number }).code).toBe(2);
+  });
+});
+
+describe('cf-logs normalize for every dataset', () => {
+  const fixtures = (dataset: string): string[] => {
+    const dir = new URL(`../fixtures/datasets/${dataset}/`, import.meta.url);
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.ndjson'))
+          .map((f) => fileURLToPath(new URL(f, dir)))
+      : [];
+  };
+
+  it.each(DATASET_NAMES)('normalizes the %s fixtures, with --dataset and by detection', async (dataset) => {
+    const files = fixtures(dataset);
+    expect(files.length, `test/fixtures/datasets/${dataset}/ has no fixture`).toBeGreaterThan(0);
+    for (const args of [{ dataset, files }, { files }]) {
+      const { code, stdout, stderr } = await run(args);
+      expect(stderr, JSON.stringify(args.dataset)).toMatch(/; 0 rejected/);
+      expect(code).toBe(NORMALIZE_EXIT.ok);
+      const events = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: { dataset: string } });
+      expect(new Set(events.map((e) => e.event.dataset))).toEqual(new Set([dataset]));
+    }
   });
 });
