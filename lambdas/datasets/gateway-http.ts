@@ -1,4 +1,4 @@
-import { deleteField, type EcsEvent, getField, setField } from '../core/ecs.ts';
+import { type EcsEvent, getField, setField } from '../core/ecs.ts';
 import { mapHttpProtocol, splitHostPort } from './http-requests.ts';
 import { type CfRecord, defineMapper } from './mapper.ts';
 
@@ -80,8 +80,9 @@ export const gatewayHttp = defineMapper({
     // A port in the Host header moves out of destination.domain in refine.
     HTTPHost: { type: 'string', to: 'destination.domain' },
     HTTPMethod: { type: 'string', to: 'http.request.method' },
-    // 0 = nothing returned (client gone): not a status code, kept as cloudflare.HTTPStatusCode (refine).
-    HTTPStatusCode: { type: 'int', to: 'http.response.status_code' },
+    // → http.response.status_code in refine, except 0 = nothing returned (client gone), which is not a status code
+    // and stays cloudflare.HTTPStatusCode.
+    HTTPStatusCode: { type: 'int' },
     // "HTTP/2" → http.version "2" in refine (SEKOIA copies the string).
     HTTPVersion: { type: 'string' },
     IsIsolated: { type: 'bool' },
@@ -125,9 +126,10 @@ export const gatewayHttp = defineMapper({
   refine({ values, event, vendor }) {
     setField(event, 'network.protocol', 'http');
     mapHttpProtocol(event, vendor, 'HTTPVersion');
-    if (values.HTTPStatusCode === 0) {
-      deleteField(event, 'http.response.status_code');
-      vendor.HTTPStatusCode = 0;
+    const status = values.HTTPStatusCode;
+    if (typeof status === 'number' && status > 0) {
+      setField(event, 'http.response.status_code', status);
+      delete vendor.HTTPStatusCode;
     }
     const host = getField(event, 'destination.domain');
     if (typeof host === 'string') setField(event, 'destination.domain', splitHostPort(host).host);
