@@ -53,7 +53,10 @@ if (!existsSync(DOCS)) {
     expect(documented.filter((name) => !(name in MAPPERS))).toEqual([]);
   });
 
-  describe.each(mappers.map((m) => [m.dataset, m] as const))('%s field table', (dataset, mapper) => {
+  // Datasets without a saved field table (INDEX.md lists which have one) have tables written from Cloudflare's
+  // public field reference; there is nothing here to check them against.
+  const documented = mappers.filter((m) => existsSync(new URL(`${m.dataset}.md`, DOCS)));
+  describe.each(documented.map((m) => [m.dataset, m] as const))('%s field table', (dataset, mapper) => {
     const doc = readFieldDoc(dataset);
 
     it('reads a field list from the documentation', () => {
