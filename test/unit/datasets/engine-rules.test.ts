@@ -39,6 +39,7 @@ function baseRecord(mapper: DatasetMapper): CfRecord {
 
 describe.each(mappers.map((m) => [m.dataset, m] as const))('%s mapper engine rules', (_name, mapper) => {
   const time = timeField(mapper);
+  const unit = mapper.spec.fields[time]?.unit;
 
   it('keeps integer 0 and boolean false, whether mapped to ECS or kept under cloudflare.*', () => {
     const ints = fieldsOf(mapper, 'int');
@@ -97,9 +98,27 @@ describe.each(mappers.map((m) => [m.dataset, m] as const))('%s mapper engine rul
     ['rfc3339ms', '"2026-01-01T00:00:00.123Z"', '2026-01-01T00:00:00.123Z'],
     ['rfc3339ns', '"2026-01-01T00:00:00.123456789Z"', '2026-01-01T00:00:00.123456789Z'],
   ])('reads the time field in timestamp_format %s (%s)', (_format, json, iso) => {
+    if (unit !== undefined) return; // a fixed-unit field does not follow timestamp_format: next test
     const event = mapLine(mapper, `{"${time}":${json}}`);
     expect(event['@timestamp']).toBe(iso);
     expect(event.tags).toBeUndefined();
+  });
+
+  it('reads a fixed-unit time field in its unit, exactly', () => {
+    if (unit === undefined) return; // follows timestamp_format: previous test
+    const digits = {
+      s: '1767225600',
+      ms: '1767225600123',
+      us: '1767225600123456',
+      ns: '1767225600123456789',
+    }[unit];
+    const iso = {
+      s: '2026-01-01T00:00:00Z',
+      ms: '2026-01-01T00:00:00.123Z',
+      us: '2026-01-01T00:00:00.123456Z',
+      ns: '2026-01-01T00:00:00.123456789Z',
+    }[unit];
+    expect(mapLine(mapper, `{"${time}":${digits}}`)['@timestamp']).toBe(iso);
   });
 
   it('falls back to the object time, tagged, when the record has no event time', () => {
