@@ -1,7 +1,6 @@
-import { Annotations, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetName, DatasetScope } from '../lambdas/datasets/catalog.ts';
-import { mapperFor } from '../lambdas/datasets/index.ts';
 import { CloudflareLogLake } from './cloudflare-log-lake.ts';
 import type { CfLogsConfig } from './config.ts';
 
@@ -70,20 +69,7 @@ export class CfLogsStack extends Stack {
     for (const [outputId, value, description] of outputs) {
       new CfnOutput(this, outputId, { value, description });
     }
-    for (const dataset of datasetsWithoutMapper(config)) {
-      Annotations.of(this).addWarningV2(
-        'cf-logs:dataset-without-mapper',
-        `dataset ${dataset} has no ECS mapper yet: its Logpush objects are kept, and each line is quarantined ` +
-          'with that reason until a mapper exists (then backfill).',
-      );
-    }
   }
-}
-
-/** Configured datasets the normalize function cannot map yet, in configuration order. */
-export function datasetsWithoutMapper(config: CfLogsConfig): DatasetName[] {
-  const configured = [...config.datasets.zone, ...config.datasets.account];
-  return [...new Set(configured)].filter((dataset) => mapperFor(dataset) === undefined);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { normalizeObject, type ObjectSummary } from '../core/pipeline.ts';
 import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { type DatasetName, isDatasetName } from '../datasets/catalog.ts';
-import { MAPPERS, mapperFor } from '../datasets/index.ts';
+import { MAPPERS } from '../datasets/index.ts';
 import { type Clock, type PutRecordsResult, type RecordSink, systemClock } from '../ports.ts';
 
 /** Where `cf-logs normalize` reads and writes; injectable so tests run it in-process. */
@@ -83,10 +83,9 @@ export async function runNormalize(
   const { stderr } = io;
   let dataset: DatasetName | undefined;
   if (args.dataset !== undefined) {
-    if (!isDatasetName(args.dataset) || !mapperFor(args.dataset)) {
-      const known = isDatasetName(args.dataset) ? 'has no mapper yet' : 'is not a Logpush dataset';
+    if (!isDatasetName(args.dataset)) {
       stderr.write(
-        `cf-logs normalize: --dataset ${args.dataset} ${known}; datasets with a mapper: ${Object.keys(MAPPERS).sort().join(', ')}\n`,
+        `cf-logs normalize: --dataset ${args.dataset} is not a Logpush dataset; datasets: ${Object.keys(MAPPERS).sort().join(', ')}\n`,
       );
       return NORMALIZE_EXIT.usage;
     }

@@ -86,7 +86,6 @@ export async function normalizeObject(
   const summary = emptySummary(ref, keyInfo);
   const fallbackTime = instantFromDate(opened.lastModified ?? options.clock.now());
   const forced = options.dataset ? mapperFor(options.dataset) : undefined;
-  if (options.dataset && !forced) throw new MappingError(`no mapper for dataset ${options.dataset}`);
   const keyMapper = keyInfo.dataset ? mapperFor(keyInfo.dataset) : undefined;
   const packer = new RecordPacker(
     (records) => deliverRecords(options.sink, records, summary.delivery, options.clock, options.retry),
@@ -155,9 +154,7 @@ export async function normalizeObject(
         }
         const mapper = choose(record as CfRecord);
         if (!mapper) {
-          const reason = keyInfo.dataset
-            ? `no mapper for dataset ${keyInfo.dataset} yet`
-            : 'dataset not recognised from the object key or the record fields';
+          const reason = 'dataset not recognised from the object key or the record fields';
           await reject(number, reason, line, keyInfo.dataset);
           continue;
         }

@@ -18,8 +18,8 @@ export const httpRequests = defineMapper({
   category: ['web'],
   type: ['access'],
   idFields: ['RayID'],
-  // EdgeStartTimestamp is the one time field and is in every job that has a time at all; the others tell an
-  // http_requests line apart from zone websocket_analytics, which also has EdgeStartTimestamp (and no mapper).
+  // EdgeStartTimestamp is the one time field and is in every job that has a time at all. Zone websocket_analytics
+  // lines carry it and some of these names too: detection then prefers the table that knows more of the record.
   signature: {
     all: ['EdgeStartTimestamp'],
     any: [

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EcsEvent } from '../../lambdas/core/ecs.ts';
 import { parseEventTime } from '../../lambdas/core/time.ts';
-import type { DatasetName } from '../../lambdas/datasets/catalog.ts';
+import { type DatasetName, isDatasetName } from '../../lambdas/datasets/catalog.ts';
 import { MAPPERS } from '../../lambdas/datasets/index.ts';
 import { TIMESTAMP_FROM_OBJECT_TAG } from '../../lambdas/datasets/mapper.ts';
 
@@ -442,9 +442,13 @@ if (!existsSync(ROOT)) {
     });
 
     for (const format of formats) {
-      if (!MAPPERS[format as DatasetName]) {
-        summary.push(`  ${format}: no mapper yet (${loadVectors(format).length} vectors not run)`);
-        it.skip(`${format}: no mapper yet`, () => {});
+      if (!isDatasetName(format)) {
+        // A format named after no Logpush dataset (SEKOIA added one?): say so rather than pass quietly.
+        it(`${format}: names a Logpush dataset`, () => {
+          expect.fail(
+            `SEKOIA format ${format} is not a Logpush dataset name; map its folder to a dataset here`,
+          );
+        });
         continue;
       }
       describe(format, () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/core/errors.ts';
-import { datasetsWithoutMapper, logpushJobTargets } from '../../lib/cf-logs-stack.ts';
+import { logpushJobTargets } from '../../lib/cf-logs-stack.ts';
 import { CloudflareLogLake } from '../../lib/cloudflare-log-lake.ts';
 import { type CfLogsConfig, contextOverrides, loadConfig, parseConfig } from '../../lib/config.ts';
 import { logpushDestinationConf } from '../../lib/logpush-destination.ts';
@@ -366,17 +366,6 @@ describe('logpushDestinationConf', () => {
         region: 'eu-west-1',
       }),
     ).toBe(`s3://my-bucket/logpush/http_requests/${ZONE}/{DATE}?region=eu-west-1&sse=AES256`);
-  });
-});
-
-describe('datasets without a mapper', () => {
-  it('names configured datasets whose lines would be quarantined until a mapper exists', () => {
-    const config = parseConfig({
-      cloudflare: { accountId: ACCOUNT, zones: [{ id: ZONE }] },
-      datasets: { zone: ['http_requests', 'spectrum_events'], account: ['gateway_dns', 'magic_bgp_logs'] },
-    });
-    expect(datasetsWithoutMapper(config)).toEqual(['spectrum_events', 'magic_bgp_logs']);
-    expect(datasetsWithoutMapper(parseConfig(EXAMPLE))).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -91,7 +91,7 @@ describe('cf-logs normalize', () => {
     const { code, stderr } = await run({ dataset: 'http_request', files: [] });
     expect(code).toBe(NORMALIZE_EXIT.usage);
     expect(stderr).toMatch(
-      /--dataset http_request is not a Logpush dataset; datasets with a mapper: .*access_requests/,
+      /--dataset http_request is not a Logpush dataset; datasets: .*access_requests.*zero_trust_network_sessions/,
     );
   });
 
