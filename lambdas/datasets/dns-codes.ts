@@ -115,3 +115,13 @@ export function dnsResponseCodeName(code: number): string | undefined {
 export function dnsQuestionName(name: string): string {
   return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
 }
+
+/**
+ * `event.outcome` of a DNS answer, for datasets whose only verdict is the response code (dns_logs,
+ * dns_firewall_logs): RCODE 0 (NoError) is a success and any other code (NXDomain, ServFail, Refused…) a failure, as
+ * in Packetbeat's DNS events; no code is unknown. Gateway's outcome is its policy decision instead (gateway-dns.ts).
+ */
+export function dnsResponseOutcome(code: unknown): 'success' | 'failure' | 'unknown' {
+  if (typeof code !== 'number') return 'unknown';
+  return code === 0 ? 'success' : 'failure';
+}

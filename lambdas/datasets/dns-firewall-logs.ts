@@ -1,5 +1,5 @@
 import { getField, setField } from '../core/ecs.ts';
-import { dnsQuestionName, dnsResponseCodeName, dnsTypeName } from './dns-codes.ts';
+import { dnsQuestionName, dnsResponseCodeName, dnsResponseOutcome, dnsTypeName } from './dns-codes.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -10,8 +10,8 @@ import { defineMapper } from './mapper.ts';
  * are less certain (a wrong name only means the field arrives as an unknown one, kept under cloudflare.*).
  *
  * Shaped like gateway_dns (observer.type dns, category network, network.protocol dns, dns.question.*). The answer
- * the client got (ClientResponseCode) sets `event.outcome`: NoError and NXDomain are answers, so success (the
- * proxy did its job; a name that does not exist is a valid answer), any other code a failure, none unknown.
+ * the client got (ClientResponseCode) sets `event.outcome` as in dns_logs (`dnsResponseOutcome`): NoError success,
+ * any other code (NXDomain included) a failure, none unknown.
  * ResponseReason, Cloudflare's short account of how the query was handled, is `event.action`.
  */
 export const dnsFirewallLogs = defineMapper({
@@ -75,12 +75,6 @@ export const dnsFirewallLogs = defineMapper({
     const code = vendor.ClientResponseCode;
     const codeName = typeof code === 'number' ? dnsResponseCodeName(code) : undefined;
     setField(event, 'dns.response_code', codeName);
-    setField(event, 'event.outcome', responseOutcome(code));
+    setField(event, 'event.outcome', dnsResponseOutcome(code));
   },
 });
-
-/** `event.outcome` of the code the client got: NoError/NXDomain success, another code failure, none unknown. */
-export function responseOutcome(code: unknown): 'success' | 'failure' | 'unknown' {
-  if (typeof code !== 'number') return 'unknown';
-  return code === 0 || code === 3 ? 'success' : 'failure';
-}

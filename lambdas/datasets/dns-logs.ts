@@ -1,5 +1,5 @@
 import { getField, setField } from '../core/ecs.ts';
-import { dnsQuestionName, dnsResponseCodeName, dnsTypeName } from './dns-codes.ts';
+import { dnsQuestionName, dnsResponseCodeName, dnsResponseOutcome, dnsTypeName } from './dns-codes.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -45,12 +45,6 @@ export const dnsLogs = defineMapper({
     }
     const code = values.ResponseCode;
     if (typeof code === 'number') setField(event, 'dns.response_code', dnsResponseCodeName(code));
-    setField(event, 'event.outcome', responseOutcome(code));
+    setField(event, 'event.outcome', dnsResponseOutcome(code));
   },
 });
-
-/** `success` for RCODE 0 (NoError), `failure` for any other code, `unknown` without one (module comment). */
-export function responseOutcome(code: unknown): 'success' | 'failure' | 'unknown' {
-  if (typeof code !== 'number') return 'unknown';
-  return code === 0 ? 'success' : 'failure';
-}

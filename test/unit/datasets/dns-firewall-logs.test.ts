@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
-import { dnsFirewallLogs, responseOutcome } from '../../../lambdas/datasets/dns-firewall-logs.ts';
+import { dnsResponseOutcome } from '../../../lambdas/datasets/dns-codes.ts';
+import { dnsFirewallLogs } from '../../../lambdas/datasets/dns-firewall-logs.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
@@ -73,7 +74,7 @@ describe('dns_firewall_logs mapper', () => {
   describe('event.outcome from ClientResponseCode', () => {
     it.each([
       [0, 'NoError', 'success'],
-      [3, 'NXDomain', 'success'],
+      [3, 'NXDomain', 'failure'],
       [1, 'FormErr', 'failure'],
       [2, 'ServFail', 'failure'],
       [5, 'Refused', 'failure'],
@@ -82,7 +83,7 @@ describe('dns_firewall_logs mapper', () => {
       expect(getField(event, 'dns.response_code')).toBe(name);
       expect(getField(event, 'event.outcome')).toBe(outcome);
       expect(getField(event, 'cloudflare.ClientResponseCode')).toBe(code);
-      expect(responseOutcome(code)).toBe(outcome);
+      expect(dnsResponseOutcome(code)).toBe(outcome);
     });
 
     it('leaves a code the registry does not name without dns.response_code, a failure', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
-import { dnsLogs, responseOutcome } from '../../../lambdas/datasets/dns-logs.ts';
+import { dnsResponseOutcome } from '../../../lambdas/datasets/dns-codes.ts';
+import { dnsLogs } from '../../../lambdas/datasets/dns-logs.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
@@ -113,7 +114,7 @@ describe('dns_logs mapper', () => {
       expect(getField(event, 'dns.response_code')).toBe(name);
       expect(getField(event, 'event.outcome')).toBe(outcome);
       expect(getField(event, 'cloudflare.ResponseCode')).toBe(code);
-      expect(responseOutcome(code)).toBe(outcome);
+      expect(dnsResponseOutcome(code)).toBe(outcome);
     });
 
     it('keeps an RCODE the registry does not name as a number only, still a failure', () => {
