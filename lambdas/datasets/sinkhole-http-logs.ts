@@ -12,15 +12,16 @@ import { defineMapper } from './mapper.ts';
  *
  * observer.type is `sinkhole`: the sinkhole is neither a proxy nor a firewall (it answers in place of the domain's
  * server and records what it got), and the value says so to whoever filters on it. A client talking to a sinkhole
- * is likely infected or misconfigured, hence category intrusion_detection besides network and web; event.kind
- * stays `event` (the engine-rules suite holds every mapper to it, and the line is a record of traffic, not a
- * detection rule's verdict). The sinkhole always answers, so the type is `info` with no outcome (ECS leaves
- * event.outcome out of info events). Username and Password are the credentials the request carried (HTTP basic
- * auth): the user name is `user.name`; the password is kept under cloudflare.Password, as Cloudflare delivers it.
+ * is likely infected or misconfigured, hence event.kind `alert` and category intrusion_detection besides network
+ * and web. The sinkhole always answers, so the type is `info` with no outcome (ECS leaves event.outcome out of info
+ * events). Username and Password are the credentials the request carried (HTTP basic auth): the user name is
+ * `user.name`; the password is not written to the lake (a live credential of one of the account's users, readable
+ * by everyone who can query the lake), only the fact that one was sent, as cloudflare.PasswordSent = true.
  */
 export const sinkholeHttpLogs = defineMapper({
   dataset: 'sinkhole_http_logs',
   observerType: 'sinkhole',
+  kind: 'alert',
   category: ['intrusion_detection', 'network', 'web'],
   type: ['info'],
   // Timestamp is shared by many datasets: these names are the sinkhole's own.
@@ -38,7 +39,10 @@ export const sinkholeHttpLogs = defineMapper({
     // The sinkholed name the client asked for: the indicator a hunt starts from.
     Host: { type: 'string', to: ['url.domain', 'destination.domain'] },
     Method: { type: 'string', to: 'http.request.method' },
-    Password: { type: 'string' },
+    Password: {
+      type: 'any',
+      drop: 'a captured credential: the lake says one was sent (PasswordSent), not what',
+    },
     // Where Cloudflare stored the full request in the account's R2 bucket.
     R2Path: { type: 'string' },
     Referrer: { type: 'string', to: 'http.request.referrer' },
@@ -50,7 +54,8 @@ export const sinkholeHttpLogs = defineMapper({
     UserAgent: { type: 'string', to: 'user_agent.original' },
     Username: { type: 'string', to: 'user.name' },
   },
-  refine({ event }) {
+  refine({ record, event, vendor }) {
+    if (typeof record.Password === 'string' && record.Password !== '') vendor.PasswordSent = true;
     const uri = getField(event, 'url.original');
     if (typeof uri !== 'string') return;
     const hash = uri.indexOf('#');

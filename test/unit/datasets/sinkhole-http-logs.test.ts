@@ -16,7 +16,7 @@ describe('sinkhole_http_logs mapper', () => {
       '@timestamp': '2026-01-01T03:04:05.678901234Z',
       ecs: { version: '8.17.0' },
       event: {
-        kind: 'event',
+        kind: 'alert',
         category: ['intrusion_detection', 'network', 'web'],
         type: ['info'],
         dataset: 'sinkhole_http_logs',
@@ -49,7 +49,7 @@ describe('sinkhole_http_logs mapper', () => {
       cloudflare: {
         Headers:
           'Host: c2.example.net\r\nUser-Agent: curl/8.5.0\r\nContent-Type: application/x-www-form-urlencoded',
-        Password: 'hunter2',
+        PasswordSent: true,
         R2Path: 'sinkhole/2026/01/01/00000000-0000-4000-8000-000000000051',
         SinkholeID: '00000000-0000-4000-8000-000000000050',
       },
@@ -110,5 +110,16 @@ describe('sinkhole_http_logs mapper', () => {
     expect(sinkholeHttpLogs.matches({ Timestamp: 1767225600, Method: 'GET', Host: 'example.com' })).toBe(
       false,
     );
+  });
+});
+
+describe('sinkhole_http_logs credentials', () => {
+  it('never writes the captured password, only that one was sent', () => {
+    const [line] = fixtureLines('sinkhole_http_logs', 'beacon');
+    const json = JSON.stringify(mapLine(sinkholeHttpLogs, line!));
+    const password = (JSON.parse(line!) as { Password: string }).Password;
+    expect(password.length).toBeGreaterThan(0);
+    expect(json).not.toContain(password);
+    expect(json).toContain('"PasswordSent":true');
   });
 });
