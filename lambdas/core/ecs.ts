@@ -89,12 +89,24 @@ export function normalizeIp(value: unknown): string | undefined {
   const family = isIP(text);
   if (family === 4) return text;
   if (family !== 6) return undefined;
-  const lower = text.toLowerCase();
-  if (lower.startsWith('::ffff:')) {
-    const tail = lower.slice(7);
-    if (isIP(tail) === 4) return tail;
+  const canonical = canonicalIpv6(text);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mapped) {
+    const high = Number.parseInt(mapped[1]!, 16);
+    const low = Number.parseInt(mapped[2]!, 16);
+    return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
   }
-  return lower;
+  return canonical;
+}
+
+/**
+ * RFC 5952 text of an IPv6 address (lower case, no leading zeros, the longest run of zero groups as `::`), so one
+ * address is one value in `related.ip` and in Athena joins; an embedded IPv4 tail comes out as two hex groups.
+ * A zone index (`fe80::1%eth0`) is kept as written, in lower case.
+ */
+function canonicalIpv6(text: string): string {
+  if (text.includes('%')) return text.toLowerCase();
+  return new URL(`http://[${text}]/`).hostname.slice(1, -1);
 }
 
 /**
