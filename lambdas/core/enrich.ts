@@ -127,11 +127,20 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
   'wss:': 443,
 };
 
-/** Splits `url.original` (or `url.full`) into its ECS parts when the mapper did not set them. */
+/**
+ * Splits `url.original` (or `url.full`) into its ECS parts when the mapper did not set them: an absolute URL into
+ * scheme, domain, port, path, query and fragment; a request target (`/path?query#fragment`, as servers log it) into
+ * path, query and fragment.
+ */
 function fillUrl(event: EcsEvent): void {
   const url = event.url as EcsEvent | undefined;
   const text = url?.full ?? url?.original;
-  if (!url || typeof text !== 'string' || url.domain !== undefined) return;
+  if (!url || typeof text !== 'string') return;
+  if (text.startsWith('/')) {
+    if (url.path === undefined) splitRequestTarget(url, text);
+    return;
+  }
+  if (url.domain !== undefined) return;
   let parsed: URL;
   try {
     parsed = new URL(text);
@@ -145,6 +154,15 @@ function fillUrl(event: EcsEvent): void {
   setField(url, 'path', parsed.pathname);
   setField(url, 'query', parsed.search.slice(1));
   setField(url, 'fragment', parsed.hash.slice(1));
+}
+
+function splitRequestTarget(url: EcsEvent, target: string): void {
+  const hash = target.indexOf('#');
+  const beforeHash = hash < 0 ? target : target.slice(0, hash);
+  const q = beforeHash.indexOf('?');
+  setField(url, 'path', q < 0 ? beforeHash : beforeHash.slice(0, q));
+  if (q >= 0) setField(url, 'query', beforeHash.slice(q + 1));
+  if (hash >= 0) setField(url, 'fragment', target.slice(hash + 1));
 }
 
 interface AgentParts {

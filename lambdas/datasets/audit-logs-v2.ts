@@ -120,13 +120,8 @@ function mapRaw(raw: CfRecord, event: EcsEvent): void {
   if (typeof code === 'number' && Number.isInteger(code)) setField(event, 'http.response.status_code', code);
   const uri = text('uri');
   if (uri !== undefined) {
-    // A full URL is split by the engine; a path with its query is split here.
+    // The engine splits a full URL or a path with its query.
     setField(event, 'url.original', uri);
-    if (uri.startsWith('/')) {
-      const q = uri.indexOf('?');
-      setField(event, 'url.path', q < 0 ? uri : uri.slice(0, q));
-      if (q >= 0) setField(event, 'url.query', uri.slice(q + 1));
-    }
   }
   setField(event, 'user_agent.original', text('useragent'));
 }

@@ -1,4 +1,5 @@
 import { setField } from '../core/ecs.ts';
+import { headerValue } from './headers.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -39,18 +40,7 @@ export const dlpForensicCopies = defineMapper({
   },
   refine({ values, event }) {
     if (typeof values.Phase === 'string' && values.Phase.toLowerCase() === 'request') {
-      setField(event, 'user_agent.original', header(values.Headers, 'user-agent'));
+      setField(event, 'user_agent.original', headerValue(values.Headers, 'user-agent'));
     }
   },
 });
-
-/** The first value of header `name` (any case) in a headers object whose values are strings or string lists. */
-export function header(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    return typeof first === 'string' ? first : undefined;
-  }
-  return undefined;
-}

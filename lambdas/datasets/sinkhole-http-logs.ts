@@ -1,4 +1,3 @@
-import { getField, setField } from '../core/ecs.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -49,19 +48,12 @@ export const sinkholeHttpLogs = defineMapper({
     SinkholeID: { type: 'string' },
     SrcAddr: { type: 'string', to: 'source.ip' },
     Timestamp: { type: 'time', to: '@timestamp' },
-    // Path and query as sent; split into url.path/url.query in refine.
+    // Path and query as sent (the engine splits it into url.path/url.query).
     URI: { type: 'string', to: 'url.original' },
     UserAgent: { type: 'string', to: 'user_agent.original' },
     Username: { type: 'string', to: 'user.name' },
   },
-  refine({ record, event, vendor }) {
+  refine({ record, vendor }) {
     if (typeof record.Password === 'string' && record.Password !== '') vendor.PasswordSent = true;
-    const uri = getField(event, 'url.original');
-    if (typeof uri !== 'string') return;
-    const hash = uri.indexOf('#');
-    const target = hash < 0 ? uri : uri.slice(0, hash);
-    const q = target.indexOf('?');
-    setField(event, 'url.path', q < 0 ? target : target.slice(0, q));
-    if (q >= 0) setField(event, 'url.query', target.slice(q + 1));
   },
 });

@@ -1,4 +1,5 @@
 import { type EcsEvent, getField, normalizeIp, setField } from '../core/ecs.ts';
+import { headerValue } from './headers.ts';
 import { tlsVersionParts } from './http-requests.ts';
 import { type CfRecord, defineMapper } from './mapper.ts';
 
@@ -104,22 +105,15 @@ function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The value of a header, whatever the case of its name (the runtime writes them lower-case). */
-function header(headers: unknown, name: string): string | undefined {
-  if (!isObject(headers)) return undefined;
-  for (const key in headers) if (key.toLowerCase() === name) return stringOrUndefined(headers[key]);
-  return undefined;
-}
-
 /** What the trace item's event says about the request (fetch) or the message (email). */
 function mapSourceEvent(source: CfRecord, event: EcsEvent): void {
   const request = source.request;
   if (isObject(request)) {
     setField(event, 'url.original', stringOrUndefined(request.url));
     setField(event, 'http.request.method', stringOrUndefined(request.method));
-    setField(event, 'user_agent.original', header(request.headers, 'user-agent'));
+    setField(event, 'user_agent.original', headerValue(request.headers, 'user-agent'));
     // Sensitive headers may be redacted: only a real address is taken.
-    setField(event, 'source.ip', normalizeIp(header(request.headers, 'cf-connecting-ip')));
+    setField(event, 'source.ip', normalizeIp(headerValue(request.headers, 'cf-connecting-ip')));
     mapRequestCf(request.cf, event);
   }
   const response = source.response;

@@ -1,4 +1,5 @@
 import { setField } from '../core/ecs.ts';
+import { headerValue } from './headers.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -44,14 +45,3 @@ export const zarazEvents = defineMapper({
     setField(event, 'user_agent.original', headerValue(record.RequestHeaders, 'user-agent'));
   },
 });
-
-/** A header's value from a headers object, its name matched without regard to case; a list gives its first. */
-export function headerValue(headers: unknown, name: string): string | undefined {
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    const first = Array.isArray(value) ? value[0] : value;
-    return typeof first === 'string' ? first : undefined;
-  }
-  return undefined;
-}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
-import { dlpForensicCopies, header } from '../../../lambdas/datasets/dlp-forensic-copies.ts';
+import { dlpForensicCopies } from '../../../lambdas/datasets/dlp-forensic-copies.ts';
+import { headerValue as header } from '../../../lambdas/datasets/headers.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 

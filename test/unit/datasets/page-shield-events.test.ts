@@ -82,7 +82,7 @@ describe('page_shield_events mapper', () => {
     it('is url.domain when the URL is not absolute, and the URL stays url.original', () => {
       const event = map({ URL: '/static/app.js', URLHost: 'www.example.com' });
       expect(event.url).toMatchObject({ original: '/static/app.js', domain: 'www.example.com' });
-      expect(getField(event, 'url.path')).toBeUndefined();
+      expect(getField(event, 'url.path')).toBe('/static/app.js');
     });
 
     it('is kept under cloudflare.URLHost when it differs from the URL host', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
+import { headerValue } from '../../../lambdas/datasets/headers.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
-import { headerValue, zarazEvents } from '../../../lambdas/datasets/zaraz-events.ts';
+import { zarazEvents } from '../../../lambdas/datasets/zaraz-events.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
 const [serverRequest, componentError] = fixtureLines('zaraz_events', 'server-request');
