@@ -100,6 +100,7 @@ export const gatewayDns = defineMapper({
     ResolverPolicyID: { type: 'string' },
     ResolverPolicyName: { type: 'string' },
     ResourceRecords: { type: 'object[]' },
+    // → dns.answers in refine (kept when it is not the documented JSON list).
     ResourceRecordsJSON: { type: 'string' },
     // Kept, and as event.duration (nanoseconds) in refine.
     ResponseTimeMs: { type: 'int' },
@@ -132,6 +133,11 @@ export const gatewayDns = defineMapper({
         delete vendor.RCode;
       }
     }
+    const answers = dnsAnswers(vendor.ResourceRecordsJSON);
+    if (answers) {
+      setField(event, 'dns.answers', answers);
+      delete vendor.ResourceRecordsJSON;
+    }
     if (typeof vendor.ResponseTimeMs === 'number') {
       setField(event, 'event.duration', vendor.ResponseTimeMs * 1_000_000);
     }
@@ -159,4 +165,38 @@ export function decisionCategorization(decision: string): { type: string[]; outc
   if (d.startsWith('allowed')) return { type: ['allowed', 'info'], outcome: 'success' };
   if (d.startsWith('override')) return { type: ['info'], outcome: 'success' };
   return { type: ['info'], outcome: 'unknown' };
+}
+
+/**
+ * ECS `dns.answers` from ResourceRecordsJSON, a JSON string of `{name, type, class, ttl, rdata}` records (the
+ * documented shape): `rdata` becomes ECS `data`, the rest keeps its name. Undefined when the string is not such a
+ * list, so the caller keeps the raw value.
+ */
+export function dnsAnswers(json: unknown): Record<string, unknown>[] | undefined {
+  if (typeof json !== 'string' || json === '') return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  const answers: Record<string, unknown>[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
+    const { name, type, class: klass, ttl, rdata } = item as Record<string, unknown>;
+    const answer: Record<string, unknown> = {};
+    for (const [key, value] of [
+      ['name', name],
+      ['type', type],
+      ['class', klass],
+      ['ttl', ttl],
+      ['data', rdata],
+    ] as const) {
+      if (value !== undefined && value !== null && value !== '') answer[key] = value;
+    }
+    if (Object.keys(answer).length !== Object.keys(item).length) return undefined;
+    answers.push(answer);
+  }
+  return answers;
 }

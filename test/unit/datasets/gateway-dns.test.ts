@@ -257,3 +257,31 @@ describe('DNS code tables', () => {
     expect(dnsQuestionName('example.com')).toBe('example.com');
   });
 });
+
+describe('gateway_dns answers', () => {
+  const records = [
+    { name: 'www.example.com', type: 'CNAME', class: 'IN', ttl: 3600, rdata: 'cdn.example.net.' },
+    { name: 'cdn.example.net', type: 'A', class: 'IN', ttl: 300, rdata: '198.51.100.7' },
+  ];
+
+  it('maps ResourceRecordsJSON to dns.answers, rdata as data, and drops the string it came from', () => {
+    const event = map({ ResourceRecordsJSON: JSON.stringify(records) });
+    expect(getField(event, 'dns.answers')).toEqual([
+      { name: 'www.example.com', type: 'CNAME', class: 'IN', ttl: 3600, data: 'cdn.example.net.' },
+      { name: 'cdn.example.net', type: 'A', class: 'IN', ttl: 300, data: '198.51.100.7' },
+    ]);
+    expect(getField(event, 'cloudflare.ResourceRecordsJSON')).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', '[{"name":'],
+    ['not a list', '{"name":"www.example.com"}'],
+    ['an empty list', '[]'],
+    ['a record with another key', '[{"name":"www.example.com","rdata":"x","extra":1}]'],
+    ['a list of strings', '["www.example.com"]'],
+  ])('keeps ResourceRecordsJSON that is %s under cloudflare.*', (_what, json) => {
+    const event = map({ ResourceRecordsJSON: json });
+    expect(getField(event, 'dns.answers')).toBeUndefined();
+    expect(getField(event, 'cloudflare.ResourceRecordsJSON')).toBe(json);
+  });
+});
