@@ -133,8 +133,8 @@ function pick(attachment: Record<string, unknown>, names: readonly string[]): un
 }
 
 /**
- * ECS `email.attachments` (`[{file: {name, extension, mime_type, size, hash}}]`) from Cloudflare's Attachments
- * list, and every hash in `related.hash`. Objects without anything ECS can hold are left out of the ECS list.
+ * ECS `email.attachments` (`[{file: {name, extension, mime_type, size, hash}}]`, hash md5/sha1/sha256/ssdeep) from
+ * Cloudflare's Attachments list, and every hash in `related.hash`. Objects without anything ECS can hold are left out of the ECS list.
  */
 function setAttachments(event: EcsEvent, attachments: unknown): void {
   if (!Array.isArray(attachments)) return;
@@ -162,6 +162,12 @@ function setAttachments(event: EcsEvent, attachments: unknown): void {
         setField(file, `hash.${algorithm}`, lower);
         hashes.push(lower);
       }
+    }
+    // A fuzzy hash (`<blocksize>:<base64>:<base64>`): case matters, so it is taken as written.
+    const ssdeep = pick(a, ['ssdeep']);
+    if (typeof ssdeep === 'string' && /^\d+:[^\s:]*:[^\s:]*$/.test(ssdeep)) {
+      setField(file, 'hash.ssdeep', ssdeep);
+      hashes.push(ssdeep);
     }
     if (Object.keys(file).length > 0) out.push({ file });
   }

@@ -10,6 +10,7 @@ const [malicious, clean] = fixtureLines('email_security_alerts', 'malicious-atta
 const MD5 = 'e5f96ae00443877315fbb64fd3d90005';
 const SHA1 = 'baeba7e7b9ec453e23b5bac313219285d6292358';
 const SHA256 = '52d6e3de4fa0dcc29946695f93940c3e7f26f30e1e39f4b1a49ad98839112786';
+const SSDEEP = '768:Xk3Bq9ZpLmN2vR8tYwQ:Xk3Bq9ZpLmN2';
 
 const base: CfRecord = {
   AlertID: 'alert-1',
@@ -48,7 +49,7 @@ describe('email_security_alerts mapper', () => {
               extension: 'zip',
               mime_type: 'application/zip',
               size: 48213,
-              hash: { md5: MD5, sha1: SHA1, sha256: SHA256 },
+              hash: { md5: MD5, sha1: SHA1, sha256: SHA256, ssdeep: SSDEEP },
             },
           },
         ],
@@ -58,7 +59,7 @@ describe('email_security_alerts mapper', () => {
         address: '198.51.100.25',
         as: { number: 64500, organization: { name: 'EXAMPLE-NET' } },
       },
-      related: { ip: ['198.51.100.25'], hash: [SHA256, SHA1, MD5] },
+      related: { ip: ['198.51.100.25'], hash: [SHA256, SSDEEP, SHA1, MD5] },
       cloudflare: {
         AlertID: '4Yz3Xr2bLmz1Nq8-0a1b2c3d',
         AlertReasons: [
@@ -73,6 +74,7 @@ describe('email_security_alerts mapper', () => {
             Sha1: SHA1,
             Sha256: SHA256,
             Size: 48213,
+            Ssdeep: SSDEEP,
           },
         ],
         CCName: ['Carol'],
@@ -171,7 +173,7 @@ describe('email_security_alerts mapper', () => {
       Attachments: [
         { file_name: 'a.PDF', MimeType: 'application/pdf', size: '1024', MD5: MD5, SHA256: SHA256 },
         { Name: 'noext', Sha256: SHA256 },
-        { Ssdeep: '3:abc:def' },
+        { Encrypted: false },
         'not an object',
       ],
     });
@@ -189,6 +191,12 @@ describe('email_security_alerts mapper', () => {
     ]);
     expect(getField(event, 'related.hash')).toEqual([SHA256, MD5]);
     expect(getField(event, 'cloudflare.Attachments')).toHaveLength(4);
+  });
+
+  it('takes an ssdeep fuzzy hash as written (case matters) and leaves one that is no fuzzy hash out', () => {
+    const event = map({ Attachments: [{ Ssdeep: '3:aB+/cD:eF' }, { ssdeep: 'not a hash' }] });
+    expect(getField(event, 'email.attachments')).toEqual([{ file: { hash: { ssdeep: '3:aB+/cD:eF' } } }]);
+    expect(getField(event, 'related.hash')).toEqual(['3:aB+/cD:eF']);
   });
 
   it('uses AlertID as the natural key of event.id', () => {
