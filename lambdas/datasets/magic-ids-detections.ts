@@ -1,4 +1,4 @@
-import { setField } from '../core/ecs.ts';
+import { type EcsEvent, setField } from '../core/ecs.ts';
 import { defineMapper } from './mapper.ts';
 import { passDropCategorization, setIpProtocol, setNetworkType } from './network-analytics-logs.ts';
 
@@ -7,8 +7,10 @@ import { passDropCategorization, setIpProtocol, setNetworkType } from './network
  * detection signature of Cloudflare's Magic IDS (account-scoped). No field table exists in `../shared/cloudflare/`:
  * this one was written from Cloudflare's public field reference
  * (developers.cloudflare.com/logs/reference/log-fields/account/magic_ids_detections/), recalled rather than copied
- * from a saved page. Less certain: whether Protocol is a name or a number (so it is `any` and read either way in
- * refine) and the colo fields' names.
+ * from a saved page. Less certain: the colo fields' names, and Protocol's values, recalled as tcp | udp | any
+ * (type `any`, read in refine as a name or a number). `any` means a detection below layer 4 (at the IP layer),
+ * whose ports are then written 0: it sets no `network.transport` (it is kept under `cloudflare.*`), and the
+ * placeholder 0 ports are kept there too instead of becoming `source.port`/`destination.port`.
  *
  * Every line is a detection, so the kind is alert and the category intrusion_detection + network. Action
  * (pass | block) is `event.action` and sets `event.type` allowed/denied and `event.outcome` success/failure (the
@@ -43,9 +45,24 @@ export const magicIdsDetections = defineMapper({
   },
   refine({ values, event, vendor }) {
     if (setIpProtocol(event, values.Protocol)) delete vendor.Protocol;
+    else if (typeof values.Protocol === 'string' && values.Protocol.toLowerCase() === 'any') {
+      // A detection at the IP layer: its ports are written 0 as placeholders, not ports.
+      for (const [side, field] of PORTS) {
+        const endpoint = event[side] as EcsEvent | undefined;
+        if (values[field] !== 0 || endpoint === undefined) continue;
+        delete endpoint.port;
+        if (Object.keys(endpoint).length === 0) delete event[side];
+        vendor[field] = 0;
+      }
+    }
     setNetworkType(event);
     const { type, outcome } = passDropCategorization(values.Action);
     setField(event, 'event.type', type);
     setField(event, 'event.outcome', outcome);
   },
 });
+
+const PORTS = [
+  ['source', 'SourcePort'],
+  ['destination', 'DestinationPort'],
+] as const;

@@ -193,6 +193,9 @@ export const IP_PROTOCOLS: Readonly<Record<number, string>> = {
   137: 'mpls-in-ip',
 };
 
+// Names that stand for no protocol: Magic IDS writes `any` for a detection below layer 4 (at the IP layer).
+const NOT_A_PROTOCOL: ReadonlySet<string> = new Set(['any', 'unknown', 'none', 'other']);
+
 const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map(
   Object.entries(IP_PROTOCOLS).map(([number, name]) => [name, Number(number)]),
 );
@@ -224,10 +227,14 @@ export function setIpProtocol(event: EcsEvent, protocol: unknown): boolean {
   return true;
 }
 
-/** The lower-case IANA keyword of a protocol name (`TCP` → `tcp`, `ICMPv6` → `ipv6-icmp`); undefined if not a name. */
+/**
+ * The lower-case IANA keyword of a protocol name (`TCP` → `tcp`, `ICMPv6` → `ipv6-icmp`); undefined if not a name,
+ * or a placeholder that names no protocol (`any`, `unknown`).
+ */
 export function protocolKeyword(protocol: unknown): string | undefined {
   if (typeof protocol !== 'string' || !/^[A-Za-z][A-Za-z0-9.+-]*$/.test(protocol)) return undefined;
   const name = protocol.toLowerCase();
+  if (NOT_A_PROTOCOL.has(name)) return undefined;
   // The IANA keyword of 58 is IPv6-ICMP; Cloudflare and others also write ICMPv6.
   return name === 'icmpv6' ? 'ipv6-icmp' : name;
 }

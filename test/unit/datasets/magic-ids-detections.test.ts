@@ -5,7 +5,7 @@ import { magicIdsDetections } from '../../../lambdas/datasets/magic-ids-detectio
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
-const [blocked, passed] = fixtureLines('magic_ids_detections', 'detections');
+const [blocked, passed, ipLayer] = fixtureLines('magic_ids_detections', 'detections');
 
 const base: CfRecord = {
   Timestamp: '2026-01-01T00:00:00Z',
@@ -76,6 +76,28 @@ describe('magic_ids_detections mapper', () => {
     const event = map({ Protocol: protocol });
     expect(event.network).toEqual({ ...network, type: 'ipv4' });
     expect(getField(event, 'cloudflare.Protocol')).toBeUndefined();
+  });
+
+  it('takes Protocol any (a detection at the IP layer) as no transport and its 0 ports as placeholders', () => {
+    const event = mapLine(magicIdsDetections, ipLayer!);
+    expect(event.network).toEqual({ type: 'ipv4' });
+    expect(event.source).toEqual({ ip: '198.51.100.40', address: '198.51.100.40' });
+    expect(event.destination).toEqual({ ip: '192.0.2.30', address: '192.0.2.30' });
+    expect(event.cloudflare).toEqual({
+      ColoCity: 'Amsterdam',
+      ColoCode: 'AMS',
+      DestinationPort: 0,
+      Protocol: 'any',
+      SourcePort: 0,
+    });
+  });
+
+  it('keeps real ports with Protocol any, and 0 ports of a layer-4 protocol', () => {
+    expect(map({ Protocol: 'ANY', SourcePort: 1024, DestinationPort: 0 })).toMatchObject({
+      source: { port: 1024 },
+      cloudflare: { Protocol: 'ANY', DestinationPort: 0 },
+    });
+    expect(getField(map({ Protocol: 'tcp', SourcePort: 0 }), 'source.port')).toBe(0);
   });
 
   it('keeps a Protocol it cannot read under cloudflare.*', () => {

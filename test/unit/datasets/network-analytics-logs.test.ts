@@ -162,6 +162,12 @@ describe('network_analytics_logs mapper', () => {
     expect(getField(disagreeing, 'cloudflare.IPProtocolName')).toBe('UDP');
   });
 
+  it('takes a placeholder IPProtocolName for no protocol and keeps it', () => {
+    const event = map({ IPProtocolName: 'unknown' });
+    expect(event.network).toEqual({ type: 'ipv4' });
+    expect(getField(event, 'cloudflare.IPProtocolName')).toBe('unknown');
+  });
+
   it('gives every IANA keyword of the protocol table once', () => {
     const names = Object.values(IP_PROTOCOLS);
     expect(new Set(names).size).toBe(names.length);
