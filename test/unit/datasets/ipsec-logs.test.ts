@@ -62,7 +62,7 @@ describe('ipsec_logs mapper', () => {
     expect(getField(event, 'destination.ip')).toBe('2001:db8:cf::10');
   });
 
-  it('keeps an address that is no IP under cloudflare.* and sets no network.type', () => {
+  it('keeps an address that is no IP under cloudflare.* and takes network.type from the other end', () => {
     const event = map({ RemoteIP: 'branch-01' });
     expect(getField(event, 'source')).toBeUndefined();
     expect(getField(event, 'cloudflare.RemoteIP')).toBe('branch-01');
