@@ -11,7 +11,8 @@ import { type CfRecord, defineMapper } from './mapper.ts';
  * Like SEKOIA's gateway_network: observer.type proxy, category `network`, the client `source`, the origin
  * `destination` (ResolvedFQDN, else the SNI, as its domain), the SNI tls.client.server_name, the user and device.
  * Cloudflare's egress address is source.nat.*; the client leg's TLS is tls.*, the origin leg's stays under
- * cloudflare.*. SessionStartTime is @timestamp and event.start, SessionEndTime event.end (event.duration follows).
+ * cloudflare.*. A port of 0 (an ICMP session, a session that never egressed) is no port: it stays under cloudflare.*.
+ * SourceInternalIP is host.ip, as in gateway_http and gateway_network, so the three join on the device's address. SessionStartTime is @timestamp and event.start, SessionEndTime event.end (event.duration follows).
  * Type `connection` with `end` when the session has an end time (else `start`). There is no action field:
  * ConnectionCloseReason is event.reason and gives the outcome: *_CLOSED and CLIENT_IDLE_TIMEOUT → success (the
  * session ended normally), UNKNOWN or absent (UDP, ICMP) → unknown, every other reason → failure, with type
@@ -51,7 +52,8 @@ export const zeroTrustNetworkSessions = defineMapper({
     EgressColoName: { type: 'string' },
     // The address Cloudflare used towards the origin: the source's NAT address (ECS source.nat.*).
     EgressIP: { type: 'string', to: 'source.nat.ip' },
-    EgressPort: { type: 'int', to: 'source.nat.port' },
+    // → source.nat.port in refine unless 0.
+    EgressPort: { type: 'int' },
     EgressRuleID: { type: 'string', to: 'rule.id' },
     EgressRuleName: { type: 'string', to: 'rule.name' },
     Email: { type: 'string', to: 'user.email' },
@@ -59,7 +61,8 @@ export const zeroTrustNetworkSessions = defineMapper({
     InitialOriginIP: { type: 'string' },
     Offramp: { type: 'string' },
     OriginIP: { type: 'string', to: 'destination.ip' },
-    OriginPort: { type: 'int', to: 'destination.port' },
+    // → destination.port in refine unless 0.
+    OriginPort: { type: 'int' },
     OriginTLSCertificateIssuer: { type: 'string' },
     OriginTLSCertificateValidationResult: { type: 'string' },
     OriginTLSCipher: { type: 'string' },
@@ -77,14 +80,22 @@ export const zeroTrustNetworkSessions = defineMapper({
     SessionID: { type: 'string' },
     SessionStartTime: { type: 'time', to: ['@timestamp', 'event.start'] },
     SourceIP: { type: 'string', to: 'source.ip' },
-    // The device's LAN address behind a GRE/IPsec on-ramp: not the session's source, kept.
-    SourceInternalIP: { type: 'string' },
-    SourcePort: { type: 'int', to: 'source.port' },
+    // The device's own LAN address behind a GRE/IPsec on-ramp: not the session's source, an address of the host
+    // (as gateway_http and gateway_network map it).
+    SourceInternalIP: { type: 'string', to: 'host.ip' },
+    // → source.port in refine unless 0.
+    SourcePort: { type: 'int' },
     TenantID: { type: 'string' },
     UserID: { type: 'string', to: 'user.id' },
     VirtualNetworkID: { type: 'string' },
   },
-  refine({ event, vendor, times }) {
+  refine({ values, event, vendor, times }) {
+    for (const [name, path] of PORTS) {
+      const port = values[name];
+      if (typeof port !== 'number' || port === 0) continue;
+      setField(event, path, port);
+      delete vendor[name];
+    }
     const reason = getField(event, 'event.reason');
     const { type, outcome } = closeCategorization(typeof reason === 'string' ? reason : undefined);
     const phase = times.SessionEndTime ? 'end' : 'start';
@@ -117,6 +128,13 @@ export const zeroTrustNetworkSessions = defineMapper({
     }
   },
 });
+
+// Port fields and their ECS fields: 0 is what Cloudflare writes when the session has no such port.
+const PORTS: readonly (readonly [string, string])[] = [
+  ['SourcePort', 'source.port'],
+  ['OriginPort', 'destination.port'],
+  ['EgressPort', 'source.nat.port'],
+];
 
 // Reasons of a session that ended as sessions do: one side closed it, or the client went idle.
 const NORMAL_CLOSE = new Set(['CLIENT_CLOSED', 'ORIGIN_CLOSED', 'CLIENT_IDLE_TIMEOUT']);

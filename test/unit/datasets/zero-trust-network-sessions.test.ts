@@ -103,11 +103,33 @@ describe('zero_trust_network_sessions mapper', () => {
     expect(getField(event, 'destination.domain')).toBe('intranet.example.org');
     expect(getField(event, 'tls.client.server_name')).toBe('intranet.example.org');
     expect(event.network).toEqual({ transport: 'udp', iana_number: '17', bytes: 2000 });
+    // The device's address behind the tunnel is host.ip, as in gateway_http and gateway_network.
+    expect(getField(event, 'host.ip')).toEqual(['192.0.2.10']);
+    // No egress address and EgressPort 0: no source.nat at all, the 0 kept as written.
+    expect(getField(event, 'source.nat')).toBeUndefined();
     expect(event.cloudflare).toMatchObject({
       DestinationTunnelID: '00000000-0000-4000-8000-000000000046',
+      EgressPort: 0,
       Offramp: 'CFD_TUNNEL',
-      SourceInternalIP: '192.0.2.10',
     });
+    expect(getField(event, 'cloudflare.SourceInternalIP')).toBeUndefined();
+  });
+
+  it('maps no port 0 (an ICMP session has none): the zeros stay under cloudflare.*', () => {
+    const event = map({
+      Protocol: 'ICMP',
+      SourcePort: 0,
+      OriginPort: 0,
+      EgressIP: '198.51.100.9',
+      EgressPort: 0,
+    });
+    expect(event.source).toEqual({ address: '192.0.2.10', ip: '192.0.2.10', nat: { ip: '198.51.100.9' } });
+    expect(getField(event, 'destination.port')).toBeUndefined();
+    expect(event.cloudflare).toMatchObject({ SourcePort: 0, OriginPort: 0, EgressPort: 0 });
+    const ports = map({ SourcePort: 50000, OriginPort: 443, EgressPort: 40000 });
+    expect([getField(ports, 'source.port'), getField(ports, 'destination.port')]).toEqual([50000, 443]);
+    expect(getField(ports, 'source.nat.port')).toBe(40000);
+    expect(getField(ports, 'cloudflare')).toEqual({ SessionID: '00000000-0000-4000-8000-000000000001' });
   });
 
   it.each([
