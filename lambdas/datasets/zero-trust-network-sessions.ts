@@ -12,7 +12,8 @@ import { type CfRecord, defineMapper } from './mapper.ts';
  * `destination` (ResolvedFQDN, else the SNI, as its domain), the SNI tls.client.server_name, the user and device.
  * Cloudflare's egress address is source.nat.*; the client leg's TLS is tls.*, the origin leg's stays under
  * cloudflare.*. A port of 0 (an ICMP session, a session that never egressed) is no port: it stays under cloudflare.*.
- * SourceInternalIP is host.ip, as in gateway_http and gateway_network, so the three join on the device's address. SessionStartTime is @timestamp and event.start, SessionEndTime event.end (event.duration follows).
+ * SourceInternalIP is host.ip, as in gateway_http and gateway_network, so the three join on the device's address.
+ * SessionStartTime is @timestamp and event.start, SessionEndTime event.end (event.duration follows).
  * Type `connection` with `end` when the session has an end time (else `start`). There is no action field:
  * ConnectionCloseReason is event.reason and gives the outcome: *_CLOSED and CLIENT_IDLE_TIMEOUT → success (the
  * session ended normally), UNKNOWN or absent (UDP, ICMP) → unknown, every other reason → failure, with type
