@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
-import { sinkholeHttpLogs } from '../../../lambdas/datasets/sinkhole-http-logs.ts';
+import { sinkholeHttpLogs, withoutCredentials } from '../../../lambdas/datasets/sinkhole-http-logs.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
-const [beacon, plainGet] = fixtureLines('sinkhole_http_logs', 'beacon');
+const [beacon, plainGet, portBeacon] = fixtureLines('sinkhole_http_logs', 'beacon');
 
 const base: CfRecord = { Timestamp: '2026-01-01T00:00:00Z', SrcAddr: '192.0.2.10', SinkholeID: 's-1' };
 const map = (extra: CfRecord) => mapRecord(sinkholeHttpLogs, { ...base, ...extra });
@@ -48,7 +48,7 @@ describe('sinkhole_http_logs mapper', () => {
       related: { ip: ['192.0.2.250', '203.0.113.17'], hosts: ['c2.example.net'], user: ['bot17'] },
       cloudflare: {
         Headers:
-          'Host: c2.example.net\r\nUser-Agent: curl/8.5.0\r\nContent-Type: application/x-www-form-urlencoded',
+          'Host: c2.example.net\r\nUser-Agent: curl/8.5.0\r\nAuthorization: Basic [redacted]\r\nContent-Type: application/x-www-form-urlencoded',
         PasswordSent: true,
         R2Path: 'sinkhole/2026/01/01/00000000-0000-4000-8000-000000000051',
         SinkholeID: '00000000-0000-4000-8000-000000000050',
@@ -84,6 +84,17 @@ describe('sinkhole_http_logs mapper', () => {
     expect(getField(event, 'url.query')).toBe(query);
   });
 
+  it('moves a port written in Host to url.port and destination.port', () => {
+    const event = mapLine(sinkholeHttpLogs, portBeacon!);
+    expect(event.url).toMatchObject({
+      domain: 'c2.example.net',
+      port: 8080,
+      registered_domain: 'example.net',
+    });
+    expect(event.destination).toMatchObject({ domain: 'c2.example.net', port: 8080, ip: '192.0.2.251' });
+    expect(event.related).toMatchObject({ hosts: ['c2.example.net'] });
+  });
+
   it('takes the destination from DstAddr as well', () => {
     expect(getField(map({ DstAddr: '198.51.100.250' }), 'destination.ip')).toBe('198.51.100.250');
   });
@@ -105,7 +116,8 @@ describe('sinkhole_http_logs mapper', () => {
   });
 
   it('matches its fixture records and Timestamp + one sinkhole name, not Timestamp + Method + Host', () => {
-    for (const line of [beacon!, plainGet!]) expect(sinkholeHttpLogs.matches(JSON.parse(line))).toBe(true);
+    for (const line of [beacon!, plainGet!, portBeacon!])
+      expect(sinkholeHttpLogs.matches(JSON.parse(line))).toBe(true);
     expect(sinkholeHttpLogs.matches({ Timestamp: 1767225600, R2Path: 'p' })).toBe(true);
     expect(sinkholeHttpLogs.matches({ Timestamp: 1767225600, Method: 'GET', Host: 'example.com' })).toBe(
       false,
@@ -114,12 +126,47 @@ describe('sinkhole_http_logs mapper', () => {
 });
 
 describe('sinkhole_http_logs credentials', () => {
-  it('never writes the captured password, only that one was sent', () => {
-    const [line] = fixtureLines('sinkhole_http_logs', 'beacon');
-    const json = JSON.stringify(mapLine(sinkholeHttpLogs, line!));
-    const password = (JSON.parse(line!) as { Password: string }).Password;
-    expect(password.length).toBeGreaterThan(0);
-    expect(json).not.toContain(password);
-    expect(json).toContain('"PasswordSent":true');
+  it.each([
+    ['text', 0],
+    ['object', 2],
+  ])(
+    'never writes the captured password, nor its Authorization header (%s headers), only that one was sent',
+    (_, n) => {
+      const line = fixtureLines('sinkhole_http_logs', 'beacon')[n]!;
+      const record = JSON.parse(line) as { Username: string; Password: string };
+      const basic = Buffer.from(`${record.Username}:${record.Password}`).toString('base64');
+      expect(line).toContain(basic);
+      const json = JSON.stringify(mapLine(sinkholeHttpLogs, line));
+      expect(record.Password.length).toBeGreaterThan(0);
+      expect(json).not.toContain(record.Password);
+      expect(json).not.toContain(basic);
+      expect(json).toContain('"PasswordSent":true');
+      expect(json).toContain('Basic [redacted]');
+    },
+  );
+
+  it.each([
+    [
+      'Host: a.example.com\nAuthorization: Basic dXNlcjpwdw==',
+      'Host: a.example.com\nAuthorization: Basic [redacted]',
+    ],
+    ['proxy-authorization:Bearer abc.def\r\nX: y', 'proxy-authorization: Bearer [redacted]\r\nX: y'],
+    ['Authorization: dXNlcjpwdw==', 'Authorization: [redacted]'],
+    ['Authorization: Digest username="u", response="r"', 'Authorization: Digest [redacted]'],
+    ['{"Authorization":"Basic dXNlcjpwdw==","Host":"a"}', '{"Authorization":"Basic [redacted]","Host":"a"}'],
+    ['{"authorization":["Basic a","Basic b"]}', '{"authorization":["Basic [redacted]","Basic [redacted]"]}'],
+    ['Host: a.example.com\nX-Authorization-Hint: none', 'Host: a.example.com\nX-Authorization-Hint: none'],
+  ])('redacts the credentials of headers logged as text: %j', (headers, expected) => {
+    expect(withoutCredentials(headers)).toBe(expected);
+  });
+
+  it('redacts the credentials of headers logged as an object, and leaves other headers alone', () => {
+    expect(
+      withoutCredentials({
+        AUTHORIZATION: 'Basic dXNlcjpwdw==',
+        'Proxy-Authorization': ['x'],
+        Accept: '*/*',
+      }),
+    ).toEqual({ AUTHORIZATION: 'Basic [redacted]', 'Proxy-Authorization': ['[redacted]'], Accept: '*/*' });
   });
 });
