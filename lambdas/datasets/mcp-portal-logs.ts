@@ -1,5 +1,5 @@
 import { setField } from '../core/ecs.ts';
-import { defineMapper } from './mapper.ts';
+import { type CfRecord, defineMapper } from './mapper.ts';
 
 /**
  * `mcp_portal_logs`: one line per Model Context Protocol request that a user's client sent through a Cloudflare MCP
@@ -13,7 +13,8 @@ import { defineMapper } from './mapper.ts';
  * A JSON-RPC call through a gateway: category api, type access, observer proxy. Method (the JSON-RPC method) is
  * `event.action`, so every line has the same kind of action; what it acted on (ToolCallName, PromptGetName,
  * ResourceReadURI) is kept beside it. ServerURL, the MCP server the portal forwarded to, is `url.*`. Outcome:
- * Success true → success, false → failure (Error → `error.message`), absent → unknown.
+ * Success true → success, false → failure; without Success (a job may leave it out), an Error (→ `error.message`)
+ * → failure; otherwise unknown.
  */
 export const mcpPortalLogs = defineMapper({
   dataset: 'mcp_portal_logs',
@@ -39,6 +40,7 @@ export const mcpPortalLogs = defineMapper({
     ClientCountry: { type: 'string', to: 'source.geo.country_iso_code' },
     ClientIP: { type: 'string', to: ['source.ip', 'client.ip'] },
     Datetime: { type: 'time', to: '@timestamp' },
+    // → event.outcome in refine as well, when Success is absent.
     Error: { type: 'string', to: 'error.message' },
     Method: { type: 'string', to: 'event.action' },
     PortalAUD: { type: 'any' },
@@ -58,15 +60,16 @@ export const mcpPortalLogs = defineMapper({
     UserID: { type: 'string', to: 'user.id' },
   },
   refine({ values, event }) {
-    const success = values.Success;
-    setField(
-      event,
-      'event.outcome',
-      typeof success === 'boolean' ? (success ? 'success' : 'failure') : 'unknown',
-    );
+    setField(event, 'event.outcome', callOutcome(values));
     const ms = values.ServerResponseDurationMs;
     if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) {
       setField(event, 'event.duration', Math.round(ms * 1_000_000));
     }
   },
 });
+
+/** The outcome of a call (see the module comment): Success decides, an Error without it is a failure. */
+function callOutcome(values: Readonly<CfRecord>): 'success' | 'failure' | 'unknown' {
+  if (typeof values.Success === 'boolean') return values.Success ? 'success' : 'failure';
+  return values.Error !== undefined ? 'failure' : 'unknown';
+}

@@ -83,6 +83,14 @@ describe('mcp_portal_logs mapper', () => {
     expect(getField(map({ Success: success }), 'event.outcome')).toBe(outcome);
   });
 
+  it.each([
+    [{ Error: 'upstream server unreachable' }, 'failure'],
+    [{ Error: '' }, 'unknown'],
+    [{ Error: 'retried', Success: true }, 'success'],
+  ] as const)('without Success, an Error fails the call: %j → %s', (extra, outcome) => {
+    expect(getField(map(extra), 'event.outcome')).toBe(outcome);
+  });
+
   it('sets event.duration only from a number of milliseconds', () => {
     expect(getField(map({ ServerResponseDurationMs: 12.5 }), 'event.duration')).toBe(12_500_000);
     const text = map({ ServerResponseDurationMs: '12' });
