@@ -14,8 +14,8 @@ import { defineMapper } from './mapper.ts';
  * Start and end go to event.start/event.end (so event.duration is the connection's life), the start is
  * `@timestamp`. The close reason is `event.reason`; it also gives the outcome when it can be read: an RFC 6455
  * close code 1000 (normal) or 1001 (going away) is success, 1002-1015 (protocol error, abnormal closure…)
- * failure; a word like normal/clean is success, error/timeout/abnormal/fail failure; anything else, or no
- * reason, unknown. RayID (rayId) is the upgrade request's, `http.request.id`, and with the connection id the key
+ * failure except 1005 (no status received, which says nothing), and other codes unknown; a word like
+ * normal/clean is success, error/timeout/abnormal/fail failure; anything else, or no reason, unknown. RayID (rayId) is the upgrade request's, `http.request.id`, and with the connection id the key
  * of event.id for the zone shape; the account shape has no key the engine can read (its names differ), so its
  * lines are hashed.
  */
