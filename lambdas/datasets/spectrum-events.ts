@@ -12,8 +12,10 @@ import { type CfRecord, defineMapper } from './mapper.ts';
  * cloudflare.*. Category `network`; Event is event.action and sets type and outcome: connect → connection/start,
  * disconnect → connection/end (both success), clientFiltered → connection/denied, tlsError, resolveOrigin and
  * originError → connection/error (all failure: each names the stage where the connection failed), anything else
- * → connection with outcome unknown; an IP firewall match adds denied (BLOCK_*) or allowed. ConnectTimestamp/DisconnectTimestamp are event.start/end, so event.duration is the
- * connection's length.
+ * → connection with outcome unknown; an IP firewall match adds denied (BLOCK_*) or allowed.
+ * ConnectTimestamp/DisconnectTimestamp are event.start/end, so event.duration is the connection's length. A port
+ * of 0 (the origin leg of a connection filtered or failed before it was opened) is no port: it stays under
+ * cloudflare.*.
  */
 export const spectrumEvents = defineMapper({
   dataset: 'spectrum_events',
@@ -42,7 +44,8 @@ export const spectrumEvents = defineMapper({
     ClientIP: { type: 'string', to: 'source.ip' },
     // Kept; BLOCK_* adds event.type denied, ALLOW/WHITELIST_* allowed (refine).
     ClientMatchedIpFirewall: { type: 'string' },
-    ClientPort: { type: 'int', to: 'source.port' },
+    // → source.port in refine unless 0.
+    ClientPort: { type: 'int' },
     // tcp | udp → network.transport in refine; `unix` (a socket, not a transport) stays here.
     ClientProto: { type: 'string' },
     ClientTcpRtt: { type: 'int' }, // nanoseconds
@@ -61,7 +64,8 @@ export const spectrumEvents = defineMapper({
     IpFirewall: { type: 'bool' },
     OriginBytes: { type: 'int', to: 'destination.bytes' },
     OriginIP: { type: 'string', to: 'destination.ip' },
-    OriginPort: { type: 'int', to: 'destination.port' },
+    // → destination.port in refine unless 0 (no origin reached).
+    OriginPort: { type: 'int' },
     OriginProto: { type: 'string' },
     OriginTcpRtt: { type: 'int' }, // nanoseconds
     OriginTlsCipher: { type: 'string' },
@@ -74,7 +78,13 @@ export const spectrumEvents = defineMapper({
     Status: { type: 'int' },
     Timestamp: { type: 'time', to: '@timestamp' },
   },
-  refine({ event, vendor }) {
+  refine({ values, event, vendor }) {
+    for (const [name, path] of PORTS) {
+      const port = values[name];
+      if (typeof port !== 'number' || port === 0) continue;
+      setField(event, path, port);
+      delete vendor[name];
+    }
     const action = getField(event, 'event.action');
     const { type, outcome } = eventCategorization(typeof action === 'string' ? action : undefined);
     const firewall = vendor.ClientMatchedIpFirewall;
@@ -98,6 +108,12 @@ export const spectrumEvents = defineMapper({
     mapClientTls(event, vendor);
   },
 });
+
+// Port fields and their ECS fields: 0 is what Spectrum writes for a leg that has no port.
+const PORTS: readonly (readonly [string, string])[] = [
+  ['ClientPort', 'source.port'],
+  ['OriginPort', 'destination.port'],
+];
 
 const EVENT_TYPES: Readonly<Record<string, { type: string[]; outcome: string }>> = {
   connect: { type: ['connection', 'start'], outcome: 'success' },

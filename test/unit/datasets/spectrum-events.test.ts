@@ -80,6 +80,9 @@ describe('spectrum_events mapper', () => {
     expect(getField(event, 'event.start')).toBeUndefined();
     expect(getField(event, 'event.duration')).toBeUndefined();
     expect(getField(event, 'source.ip')).toBe('2001:db8::50');
+    // No origin was reached: OriginPort 0 is no destination.port (the 0 stays as written), the bytes are 0.
+    expect(event.destination).toEqual({ bytes: 0 });
+    expect(getField(event, 'cloudflare.OriginPort')).toBe(0);
     // Unknown TLS values stay as Cloudflare wrote them: no tls.* at all.
     expect(event.tls).toBeUndefined();
     expect(event.cloudflare).toMatchObject({
@@ -169,6 +172,14 @@ describe('spectrum_events mapper', () => {
     const a = map({});
     expect(getField(map({}), 'event.id')).toBe(getField(a, 'event.id'));
     expect(getField(map({ ClientPort: 1 }), 'event.id')).not.toBe(getField(a, 'event.id'));
+  });
+
+  it('maps ports other than 0 to source.port and destination.port, not under cloudflare.*', () => {
+    const event = map({ ClientPort: 51000, OriginPort: 22 });
+    expect([getField(event, 'source.port'), getField(event, 'destination.port')]).toEqual([51000, 22]);
+    expect(event.cloudflare).toBeUndefined();
+    expect(getField(map({ ClientPort: 0 }), 'source.port')).toBeUndefined();
+    expect(getField(map({ ClientPort: 0 }), 'cloudflare.ClientPort')).toBe(0);
   });
 
   it('quarantines a port that is not an integer', () => {
