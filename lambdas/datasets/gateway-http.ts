@@ -173,7 +173,8 @@ const HASH_BY_LENGTH: Readonly<Record<number, string>> = { 32: 'md5', 40: 'sha1'
 
 /**
  * file.* for the file of the request: the blocked file (its hash by length, its size once a blocked file is named),
- * else the only file FileInfo lists. The lists themselves stay whole under cloudflare.*.
+ * completed by the only file FileInfo lists when that is the same file (or the blocked file has no name). The lists
+ * themselves stay whole under cloudflare.*.
  */
 function mapFile(values: Readonly<CfRecord>, event: EcsEvent, vendor: CfRecord): void {
   const hash = values.BlockedFileHash;
@@ -193,9 +194,10 @@ function mapFile(values: Readonly<CfRecord>, event: EcsEvent, vendor: CfRecord):
   if (!Array.isArray(files) || files.length !== 1) return;
   const file = files[0] as Record<string, unknown> | null;
   if (typeof file !== 'object' || file === null) return;
-  if (getField(event, 'file.name') === undefined && typeof file.file_name === 'string') {
-    setField(event, 'file.name', file.file_name);
-  }
+  const name = getField(event, 'file.name');
+  // Another file than the blocked one: its type and size are not the blocked file's.
+  if (name !== undefined && typeof file.file_name === 'string' && file.file_name !== name) return;
+  if (name === undefined && typeof file.file_name === 'string') setField(event, 'file.name', file.file_name);
   if (typeof file.content_type === 'string') setField(event, 'file.mime_type', file.content_type);
   const size = file.file_size;
   if (getField(event, 'file.size') === undefined && Number.isSafeInteger(size) && (size as number) > 0) {

@@ -262,6 +262,18 @@ describe('gateway_http mapper', () => {
       expect(getField(map({ FileInfo }), 'cloudflare.FileInfo')).toEqual(FileInfo);
     });
 
+    it('does not lend the blocked file the type and size of another file FileInfo lists', () => {
+      const FileInfo = {
+        files: [{ file_name: 'notes.zip', file_size: 10, content_type: 'application/zip' }],
+      };
+      expect(map({ BlockedFileName: 'a.exe', FileInfo }).file).toEqual({ name: 'a.exe' });
+      expect(map({ BlockedFileName: 'notes.zip', FileInfo }).file).toEqual({
+        name: 'notes.zip',
+        size: 10,
+        mime_type: 'application/zip',
+      });
+    });
+
     it('leaves file.* out when FileInfo lists several files', () => {
       const FileInfo = { files: [{ file_name: 'a.txt' }, { file_name: 'b.txt' }] };
       expect(map({ FileInfo, UploadedFileNames: ['a.txt', 'b.txt'] }).file).toBeUndefined();
