@@ -1,4 +1,5 @@
 import { getField, setField } from '../core/ecs.ts';
+import { mapHostPort } from './http-requests.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -13,7 +14,8 @@ import { defineMapper } from './mapper.ts';
  * EventType is `event.action`: login → authentication/start, logout → authentication/end, signup → iam with
  * user/creation, anything else authentication/info. AuthenticationStatus gives the outcome: true or a success
  * word (success, succeeded, ok, passed…) → success, false or a failure word (failed, invalid, denied…) → failure,
- * absent or anything else → unknown.
+ * absent or anything else → unknown. ClientRequestHost is the Host header, as in http_requests: a port written in it
+ * goes to url.port, not into url.domain.
  */
 export const accountAbuseProtectionEvents = defineMapper({
   dataset: 'account_abuse_protection_events',
@@ -49,6 +51,7 @@ export const accountAbuseProtectionEvents = defineMapper({
       setField(event, 'event.type', kind.type);
     }
     setField(event, 'event.outcome', authenticationOutcome(record.AuthenticationStatus));
+    mapHostPort(event);
   },
 });
 

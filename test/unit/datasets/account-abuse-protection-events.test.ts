@@ -113,6 +113,18 @@ describe('account_abuse_protection_events mapper', () => {
     expect(getField(map({ ClientIP: '::ffff:198.51.100.3' }), 'source.ip')).toBe('198.51.100.3');
   });
 
+  it('moves a port written in ClientRequestHost to url.port', () => {
+    const event = map({ ClientRequestHost: 'login.example.com:8443', ClientRequestPath: '/login' });
+    expect(event.url).toEqual({
+      domain: 'login.example.com',
+      port: 8443,
+      path: '/login',
+      registered_domain: 'example.com',
+      subdomain: 'login',
+      top_level_domain: 'com',
+    });
+  });
+
   it('keeps a guessed field whose value does not fit its ECS field under cloudflare.*', () => {
     const event = map({ ClientASN: 'AS64500' });
     expect(getField(event, 'source.as.number')).toBeUndefined();
