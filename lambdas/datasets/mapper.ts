@@ -199,14 +199,15 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     exactNestedIntegers(vendor, context.line);
     if (!isEmpty(vendor)) event.cloudflare = vendor;
     enrich(event);
-    setField(event, 'event.id', eventId(spec.dataset, naturalKey(record, times, context.line)));
+    setField(event, 'event.id', eventId(spec.dataset, naturalKey(values, context.line)));
     return event;
   }
 
-  function naturalKey(record: CfRecord, times: Record<string, Instant>, line: string): string {
+  // From the checked values: exact digits for 19-digit ids, the nanosecond of a time whatever its format.
+  function naturalKey(values: CfRecord, line: string): string {
     const first = idFields[0];
-    if (first === undefined || isEmpty(record[first])) return `line\u0000${line}`;
-    return idFields.map((f) => (times[f] ? String(times[f].ns) : stringOf(record[f]))).join('\u0000');
+    if (first === undefined || values[first] === undefined) return `line\u0000${line}`;
+    return idFields.map((f) => stringOf(values[f])).join('\u0000');
   }
 
   return { dataset: spec.dataset, spec, matches, map };
@@ -230,6 +231,7 @@ function exactNestedIntegers(vendor: CfRecord, line: string): void {
 
 function stringOf(value: unknown): string {
   if (value === undefined || value === null) return '';
+  if (isInstant(value)) return String(value.ns);
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
@@ -241,12 +243,22 @@ function unknownValue(raw: unknown, key: string, line: string): unknown {
   return raw;
 }
 
+/** The exact digits of an integer too large for a JS number (a 19-digit id), read from the line. */
+function exactDigits(raw: number, key: string, line: string): string | undefined {
+  return Number.isInteger(raw) && !Number.isSafeInteger(raw) ? rawIntegerToken(line, key, raw) : undefined;
+}
+
+function isInstant(value: unknown): value is Instant {
+  return typeof value === 'object' && value !== null && typeof (value as Instant).ns === 'bigint';
+}
+
 /** The value checked against (and, where lossless, converted to) its documented type; undefined = absent. */
 function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unknown {
   switch (spec.type) {
     case 'string':
       if (typeof raw === 'string') return raw;
-      if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+      if (typeof raw === 'number') return exactDigits(raw, key, line) ?? String(raw);
+      if (typeof raw === 'boolean') return String(raw);
       break;
     case 'int':
       if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
@@ -279,7 +291,7 @@ function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unkn
       if (Array.isArray(raw)) return raw;
       break;
     case 'any':
-      return raw;
+      return typeof raw === 'number' ? (exactDigits(raw, key, line) ?? raw) : raw;
   }
   throw new MappingError(`field ${key}: expected ${spec.type}, got ${describe(raw)}`);
 }

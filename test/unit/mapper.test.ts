@@ -92,6 +92,26 @@ describe('defineMapper engine', () => {
     );
   });
 
+  it('keeps a 19-digit integer in a string or any field exact, and keys event.id on its exact digits', () => {
+    const line = (id: string) => `{"Start":"2026-01-01T00:00:00Z","ID":${id},"Extra":${id}}`;
+    const wide = defineMapper({ ...mapper.spec, fields: { ...mapper.spec.fields, Extra: { type: 'any' } } });
+    const a = mapLine(wide, line('1234567890123456781'));
+    const b = mapLine(wide, line('1234567890123456782'));
+    expect(getField(a, 'cloudflare.ID')).toBe('1234567890123456781');
+    expect(getField(a, 'cloudflare.Extra')).toBe('1234567890123456781');
+    // JSON.parse rounds both to the same number; the ids must still differ.
+    expect(JSON.parse(line('1234567890123456781')).ID).toBe(JSON.parse(line('1234567890123456782')).ID);
+    expect(getField(a, 'event.id')).not.toBe(getField(b, 'event.id'));
+  });
+
+  it('keys event.id on the instant of a time field, whatever its timestamp_format', () => {
+    const timed = defineMapper({ ...mapper.spec, idFields: ['Start', 'ID'] });
+    const ids = ['"2026-01-01T00:00:00.5Z"', '"2026-01-01T00:00:00.500000000Z"', '1767225600500000000'].map(
+      (start) => getField(mapLine(timed, `{"Start":${start},"ID":"a"}`), 'event.id'),
+    );
+    expect(new Set(ids).size).toBe(1);
+  });
+
   it('matches a record by its signature', () => {
     expect(mapper.matches({ Start: 1, ID: 'a' })).toBe(true);
     expect(mapper.matches({ Start: 1 })).toBe(false);
