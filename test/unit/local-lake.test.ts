@@ -54,20 +54,22 @@ describe('the local run behind npm start', () => {
     expect(byDataset).toEqual({
       access_requests: 3,
       audit_logs: 2,
+      dns_logs: 3,
+      email_security_alerts: 2,
       firewall_events: 4,
       gateway_dns: 3,
+      gateway_http: 4,
+      gateway_network: 3,
       http_requests: 5,
+      workers_trace_events: 2,
+      zero_trust_network_sessions: 2,
     });
     expect(result.summaries.filter((s) => s.outcome === 'skipped').map((s) => s.skipReason)).toEqual([
       'ownership-challenge',
     ]);
-    expect(result.lakeFiles.map((f) => f.path.replace(/[^/]+$/, ''))).toEqual([
-      'ecs/dataset=access_requests/dt=2026-11-20/',
-      'ecs/dataset=audit_logs/dt=2026-11-20/',
-      'ecs/dataset=firewall_events/dt=2026-11-20/',
-      'ecs/dataset=gateway_dns/dt=2026-11-20/',
-      'ecs/dataset=http_requests/dt=2026-11-20/',
-    ]);
+    expect(result.lakeFiles.map((f) => f.path.replace(/[^/]+$/, ''))).toEqual(
+      Object.keys(byDataset).map((dataset) => `ecs/dataset=${dataset}/dt=2026-11-20/`),
+    );
     expect(result.quarantineFiles).toHaveLength(1);
     const [entry] = await lines(join(result.lake, result.quarantineFiles[0]!));
     expect(entry).toMatchObject({
