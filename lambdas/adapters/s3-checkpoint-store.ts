@@ -1,9 +1,9 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CheckpointInvalidError, parseCheckpointText, serializeCheckpointState } from '../poll/checkpoint.ts';
 import {
   CheckpointConflictError,
   type CheckpointState,
   type CheckpointStore,
-  POLL_SOURCES,
   type PollSourceName,
   type VersionedCheckpoint,
 } from '../poll/types.ts';
@@ -13,11 +13,6 @@ export interface S3CheckpointLocation {
   readonly bucket: string;
   /** Key prefix without leading or trailing slash, e.g. `state/poller`. */
   readonly prefix: string;
-}
-
-/** A stored checkpoint that is not a checkpoint: the run stops rather than start over from the lookback. */
-export class CheckpointCorruptError extends Error {
-  override readonly name = 'CheckpointCorruptError';
 }
 
 // S3 answers a failed condition with 412 PreconditionFailed; two conditional writes racing on one key can also
@@ -59,11 +54,11 @@ export class S3CheckpointStore implements CheckpointStore {
       throw error;
     }
     if (etag === undefined || etag === '') {
-      throw new CheckpointCorruptError(
+      throw new CheckpointInvalidError(
         `checkpoint s3://${this.location.bucket}/${key} came back without an ETag`,
       );
     }
-    return { state: parseCheckpoint(body, source, `s3://${this.location.bucket}/${key}`), version: etag };
+    return { state: parseCheckpointText(body, source, `s3://${this.location.bucket}/${key}`), version: etag };
   }
 
   async write(state: CheckpointState, expected: string | undefined): Promise<string> {
@@ -73,13 +68,13 @@ export class S3CheckpointStore implements CheckpointStore {
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: key,
-          Body: `${JSON.stringify(state)}\n`,
+          Body: `${serializeCheckpointState(state)}\n`,
           ContentType: 'application/json',
           ...(expected === undefined ? { IfNoneMatch: '*' } : { IfMatch: expected }),
         }),
       );
       if (response.ETag === undefined || response.ETag === '') {
-        throw new CheckpointCorruptError(`PutObject of s3://${this.location.bucket}/${key} returned no ETag`);
+        throw new CheckpointInvalidError(`PutObject of s3://${this.location.bucket}/${key} returned no ETag`);
       }
       return response.ETag;
     } catch (error) {
@@ -102,39 +97,4 @@ function isConflict(error: unknown): boolean {
     CONFLICT_CODES.has(e.Code ?? '') ||
     CONFLICT_STATUSES.has(e.$metadata?.httpStatusCode ?? 0)
   );
-}
-
-/**
- * Checks a stored checkpoint's shape.
- * @throws CheckpointCorruptError naming the object and what is wrong.
- */
-export function parseCheckpoint(text: string, source: PollSourceName, where: string): CheckpointState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointCorruptError(`checkpoint ${where} is not JSON: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const problems: string[] = [];
-  const record = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
-  if (record === undefined) {
-    throw new CheckpointCorruptError(`checkpoint ${where} must be a JSON object`);
-  }
-  const { source: stored, newest, recentIds, updatedAt } = record as Record<string, unknown>;
-  if (!POLL_SOURCES.includes(stored as PollSourceName)) problems.push('"source" is not a poll source');
-  else if (stored !== source) problems.push(`"source" is ${JSON.stringify(stored)}, expected "${source}"`);
-  if (typeof newest !== 'string' || Number.isNaN(Date.parse(newest))) problems.push('"newest" is not a time');
-  if (!Array.isArray(recentIds) || !recentIds.every((id) => typeof id === 'string')) {
-    problems.push('"recentIds" is not a list of strings');
-  }
-  if (typeof updatedAt !== 'string') problems.push('"updatedAt" is not a string');
-  if (problems.length > 0) throw new CheckpointCorruptError(`checkpoint ${where}: ${problems.join('; ')}`);
-  return {
-    source,
-    newest: newest as string,
-    recentIds: recentIds as string[],
-    updatedAt: updatedAt as string,
-  };
 }

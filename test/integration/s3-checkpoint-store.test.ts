@@ -4,7 +4,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointCorruptError, S3CheckpointStore } from '../../lambdas/adapters/s3-checkpoint-store.ts';
+import { S3CheckpointStore } from '../../lambdas/adapters/s3-checkpoint-store.ts';
+import { CheckpointInvalidError } from '../../lambdas/poll/checkpoint.ts';
 import { CheckpointConflictError, type CheckpointState } from '../../lambdas/poll/types.ts';
 import { fakeS3Client } from '../support/aws-clients.ts';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.ts';
@@ -113,18 +114,20 @@ describe('S3 checkpoint store', () => {
 
   it('refuses a corrupt checkpoint instead of starting over', async () => {
     s3.putObject(BUCKET, `${PREFIX}/access_requests.json`, '{"source":"access_requests","newest":');
-    await expect(store.read('access_requests')).rejects.toBeInstanceOf(CheckpointCorruptError);
+    await expect(store.read('access_requests')).rejects.toBeInstanceOf(CheckpointInvalidError);
     s3.putObject(
       BUCKET,
       `${PREFIX}/access_requests.json`,
       JSON.stringify({ ...state('2026-11-21T11:00:00Z'), source: 'audit_logs' }),
     );
-    await expect(store.read('access_requests')).rejects.toThrow(/"source" is "audit_logs"/);
+    await expect(store.read('access_requests')).rejects.toThrow(
+      /access_requests.json: holds the checkpoint of audit_logs/,
+    );
     s3.putObject(
       BUCKET,
       `${PREFIX}/access_requests.json`,
       JSON.stringify({ ...state('yesterday'), recentIds: [1] }),
     );
-    await expect(store.read('access_requests')).rejects.toThrow(/"newest" is not a time; "recentIds"/);
+    await expect(store.read('access_requests')).rejects.toThrow(/"newest" must be an RFC 3339 time/);
   });
 });
