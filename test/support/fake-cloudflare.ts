@@ -203,7 +203,7 @@ export function fakeAccessRequest(n: number, createdAt: string, overrides: ApiIt
     country: 'nl',
     created_at: createdAt,
     ip_address: `192.0.2.${n % 250}`,
-    ray_id: hex(0x8f1e0000_0000 + n, 16),
+    ray_id: `8f1e${hex(n, 12)}`,
     user_email: `user${n}@example.com`,
     user_id: uuid(0x101, n),
     ...overrides,
@@ -250,7 +250,7 @@ export function fakeAuditLogV2(n: number, time: string, overrides: ApiItem = {})
     },
     id: uuid(0xa2, n),
     raw: {
-      cf_ray_id: hex(0x8f1f0000_0000 + n, 16),
+      cf_ray_id: `8f1f${hex(n, 12)}`,
       method: 'PATCH',
       status_code: 200,
       uri: '/client/v4/zones/ffeeddccbbaa99887766554433221100/dns_records/abcdefabcdefabcdefabcdefabcdefab',

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CloudflareApi,
-  type CloudflareApiOptions,
   CloudflareApiError,
+  type CloudflareApiOptions,
   CloudflareAuthError,
   CloudflareDeadlineError,
   CloudflareResponseError,
