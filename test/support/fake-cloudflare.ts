@@ -25,6 +25,12 @@
  * Faults (see {@link CloudflareFault}) are chosen per request: `script.at.get(index)`, else the head of
  * `script.queue`, else `script.planner(request)`. After `maxRequests` requests every request gets a 400 and
  * `requestLimitHit` turns true, so a runaway client stops.
+ *
+ * Helpers: {@link fakeCredentials} (a CredentialProvider for the fake's token or key), {@link fakeItemId} and
+ * {@link fakeItemTime} (what a source must report for an item, for "each event exactly once" assertions).
+ *
+ * Page-numbered APIs (Access, v1) page by offset, as the real ones presumably do: items added during a run
+ * before the page being read shift later pages, so a client may see an item twice (never miss one).
  */
 import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -291,7 +297,7 @@ interface Indexed {
  * @example
  * const cf = await startFakeCloudflare({ events: { audit_logs_v2: [fakeAuditLogV2(1, '2026-01-01T00:00:00Z')] } });
  * cf.script.at.set(0, { kind: 'rate-limit', retryAfter: 2 });
- * const api = new CloudflareApi({ baseUrl: cf.baseUrl, credentials: tokenProvider(FAKE_CF_API_TOKEN), sleep });
+ * const api = new CloudflareApi({ baseUrl: cf.baseUrl, credentials: fakeCredentials(), sleep: clock.sleep });
  * // ... run the code under test, then look at cf.requests ...
  * await cf.close();
  */

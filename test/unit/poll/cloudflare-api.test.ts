@@ -17,6 +17,7 @@ import {
   FAKE_CF_GLOBAL_KEY,
   type FakeCloudflare,
   fakeAuditLogV1,
+  fakeAuditLogV2,
   fakeCredentials,
   startFakeCloudflare,
 } from '../../support/fake-cloudflare.ts';
@@ -356,5 +357,54 @@ describe('CloudflareApi', () => {
     }
     expect(errors).toHaveLength(faults.length);
     expect(JSON.stringify(retries)).not.toContain(FAKE_CF_API_TOKEN);
+  });
+});
+
+describe('fake Cloudflare API', () => {
+  const v2 = `/accounts/${FAKE_CF_ACCOUNT_ID}/logs/audit`;
+
+  it('answers newest first without direction, as the APIs document', async () => {
+    const { result } = await client().get(PATH);
+    expect((result as { id: string }[]).map((item) => item.id)).toEqual([
+      fakeAuditLogV1(2, '').id,
+      fakeAuditLogV1(1, '').id,
+    ]);
+  });
+
+  it('answers a request without auth headers with 400 code 9106 and records no secret', async () => {
+    const response = await fetch(`${cf.baseUrl}${PATH}`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { code: number }[] }).errors[0]?.code).toBe(9106);
+    expect(cf.requests[0]).toMatchObject({ auth: 'none', authorized: false });
+    expect(JSON.stringify(cf.requests)).not.toContain(FAKE_CF_API_TOKEN);
+  });
+
+  it('requires since and before on v2 and refuses a cursor reused with other bounds', async () => {
+    expect((await failure(client().get(v2, { before: '2026-01-02' }))).status).toBe(400);
+    cf.add(
+      'audit_logs_v2',
+      fakeAuditLogV2(1, '2026-01-01T00:00:00Z'),
+      fakeAuditLogV2(2, '2026-01-01T00:00:01Z'),
+    );
+    const first = await client().get(v2, { since: '2026-01-01', before: '2026-01-02', limit: 1 });
+    const cursor = (first.result_info?.cursors as { after: string }).after;
+    expect(cursor).toBeTruthy();
+    const error = await failure(client().get(v2, { since: '2025-12-31', before: '2026-01-02', cursor }));
+    expect(error.message).toContain('cursor');
+  });
+
+  it('refuses per_page above 1000 on v1', async () => {
+    expect((await failure(client().get(PATH, { per_page: 1001 }))).status).toBe(400);
+  });
+
+  it('answers 400 to every request past maxRequests, so a runaway client stops', async () => {
+    await cf.close();
+    cf = await startFakeCloudflare({ maxRequests: 2 });
+    const api = client();
+    await api.get(PATH);
+    await api.get(PATH);
+    expect(cf.requestLimitHit).toBe(false);
+    expect((await failure(api.get(PATH))).status).toBe(400);
+    expect(cf.requestLimitHit).toBe(true);
   });
 });
