@@ -6,6 +6,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { RetryPolicy } from '../core/deliver.ts';
 import { BlobQuarantine, type Quarantine } from '../core/quarantine.ts';
+import { CloudflareApi, type CloudflareApiOptions } from '../poll/cloudflare-api.ts';
+import { createPollSource } from '../poll/sources.ts';
 import type { CheckpointStore, CredentialProvider, PollSource, PollSourceName } from '../poll/types.ts';
 import type { BlobStore, Clock, RecordSink } from '../ports.ts';
 import type { PollSettings } from '../settings.ts';
@@ -241,4 +243,29 @@ export function isCredentialRejection(error: unknown): boolean {
     e = e.cause as typeof e;
   }
   return false;
+}
+
+/**
+ * Builds each source on a Cloudflare API client of its own, reading `credentials`, with the source's deadline
+ * less half the safety margin (a request never starts when the run could not save its progress after it) and
+ * its retries reported to the handler.
+ */
+export function cloudflareSourceFactory(
+  settings: PollSettings,
+  credentials: CredentialProvider,
+  api: Omit<CloudflareApiOptions, 'credentials' | 'baseUrl' | 'remainingMs' | 'onRetry'> = {},
+): PollDependencies['createSource'] {
+  const margin = (settings.safetySeconds * 1_000) / 2;
+  return (name, hooks) =>
+    createPollSource(
+      name,
+      new CloudflareApi({
+        ...api,
+        credentials,
+        baseUrl: settings.apiBase,
+        remainingMs: () => hooks.remainingMs() - margin,
+        onRetry: (info) => hooks.onRetry(info),
+      }),
+      { accountId: settings.accountId },
+    );
 }

@@ -7,8 +7,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
+import { FirehoseRecordSink } from '../../lambdas/adapters/firehose-sink.ts';
+import { S3BlobStore } from '../../lambdas/adapters/s3-blob-store.ts';
+import { S3CheckpointStore } from '../../lambdas/adapters/s3-checkpoint-store.ts';
+import { SecretsManagerCredentials } from '../../lambdas/adapters/secrets-credentials.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import {
+  cloudflareSourceFactory,
   createPollHandler,
   type PollDependencies,
   PollInvocationError,
@@ -17,10 +22,22 @@ import {
   type SourceRun,
   type SourceRunSummary,
 } from '../../lambdas/handlers/poll-app.ts';
+import { runPoll } from '../../lambdas/poll/poller.ts';
 import type { CloudflareCredential, PollSource, PollSourceName } from '../../lambdas/poll/types.ts';
 import type { BlobStore, RecordSink } from '../../lambdas/ports.ts';
 import { POLL_ENV, type PollSettings, readPollSettings } from '../../lambdas/settings.ts';
+import { fakeFirehoseClient, fakeS3Client } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
+import {
+  FAKE_CF_ACCOUNT_ID,
+  FAKE_CF_API_TOKEN,
+  fakeAccessRequest,
+  fakeAuditLogV1,
+  startFakeCloudflare,
+} from '../support/fake-cloudflare.ts';
+import { startFakeFirehose } from '../support/fake-firehose.ts';
+import { startFakeS3 } from '../support/fake-s3.ts';
+import { fakeSecretsManagerClient, startFakeSecretsManager } from '../support/fake-secrets-manager.ts';
 import { captureOutput } from '../support/lambda-output.ts';
 import { lambdaContext } from '../support/sqs-events.ts';
 
@@ -401,5 +418,134 @@ describe('poll handler', () => {
     const { handler, calls } = handlerWith({}, { ...SETTINGS, sources: ['audit_logs_v2'] });
     await captureOutput(() => handler(SCHEDULE_EVENT, lambdaContext()));
     expect(calls.map((call) => call.name)).toEqual(['audit_logs_v2']);
+  });
+});
+
+describe('poll handler end to end (fake Cloudflare, S3, Firehose and Secrets Manager on 127.0.0.1)', () => {
+  const BUCKET = 'cf-logs-checkpoints-example';
+  const LAKE = 'cf-logs-lake-example';
+  const STREAM = 'cf-logs-ecs-example';
+  const SECRET = 'cf-logs/cloudflare-api';
+  const NOW = new Date('2026-11-21T12:00:00Z');
+
+  /** Everything running, a handler built like the Lambda entry builds it, and what reached Firehose. */
+  async function world() {
+    const cf = await startFakeCloudflare({ accountId: FAKE_CF_ACCOUNT_ID });
+    const s3 = await startFakeS3({ buckets: [BUCKET, LAKE] });
+    const fh = await startFakeFirehose({ deliveryStreams: [STREAM] });
+    const sm = await startFakeSecretsManager();
+    sm.setSecret(SECRET, JSON.stringify({ apiToken: FAKE_CF_API_TOKEN }));
+    const clients = { s3: fakeS3Client(s3), fh: fakeFirehoseClient(fh), sm: fakeSecretsManagerClient(sm) };
+    const settings = readPollSettings({
+      ...ENV,
+      [POLL_ENV.accountId]: FAKE_CF_ACCOUNT_ID,
+      [POLL_ENV.secretId]: SECRET,
+      [POLL_ENV.checkpointBucket]: BUCKET,
+      [POLL_ENV.lakeBucket]: LAKE,
+      [POLL_ENV.deliveryStream]: STREAM,
+      [POLL_ENV.apiBase]: cf.baseUrl,
+    });
+    const clock = fakeClock(NOW);
+    const credentials = new SecretsManagerCredentials(clients.sm, SECRET, { clock });
+    const handler = createPollHandler({
+      settings,
+      credentials,
+      createSource: cloudflareSourceFactory(settings, credentials, {
+        sleep: async () => {},
+        random: () => 0,
+      }),
+      runPoll,
+      store: new S3CheckpointStore(clients.s3, { bucket: BUCKET, prefix: settings.checkpointPrefix }),
+      sink: new FirehoseRecordSink(clients.fh, STREAM),
+      quarantineStore: new S3BlobStore(clients.s3, LAKE),
+      logger: new Logger({ serviceName: 'cf-logs-poll' }),
+      metrics: new Metrics({ namespace: 'CloudflareLogLake', serviceName: 'cf-logs-poll' }),
+      clock,
+      retry: { baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    /** Event ids (ray ids / audit ids, from `cloudflare.*`) of the ECS events delivered, per dataset. */
+    const delivered = () => {
+      const out: Record<string, string[]> = {};
+      for (const record of fh.recordsFor(STREAM)) {
+        for (const line of record.toString('utf8').split('\n')) {
+          if (line === '') continue;
+          const event = JSON.parse(line) as { event: { dataset: string; id: string } };
+          out[event.event.dataset] = [...(out[event.event.dataset] ?? []), event.event.id];
+        }
+      }
+      return out;
+    };
+    const close = async () => {
+      for (const client of Object.values(clients)) client.destroy();
+      await Promise.all([cf.close(), s3.close(), fh.close(), sm.close()]);
+    };
+    return { cf, s3, fh, sm, handler, credentials, delivered, close };
+  }
+
+  const minutesAgo = (m: number, extraMs = 0) => new Date(NOW.getTime() - m * 60_000 + extraMs).toISOString();
+
+  it('delivers each event once, keeps going past a failing source and continues it on the next run', async () => {
+    const w = await world();
+    try {
+      for (let n = 1; n <= 30; n++) w.cf.add('access_requests', fakeAccessRequest(n, minutesAgo(120 - n)));
+      for (let n = 1; n <= 12; n++) w.cf.add('audit_logs', fakeAuditLogV1(n, minutesAgo(90 - n)));
+      // The audit API fails on every request of the first invocation (after the client's retries).
+      w.cf.script.planner = (request) =>
+        request.source === 'audit_logs' ? { kind: 'server-error', status: 502 } : undefined;
+
+      const first = await captureOutput(() => w.handler({}, lambdaContext({ remainingMs: 300_000 })));
+      expect(first.outcome.status).toBe('rejected');
+      expect((first.outcome as PromiseRejectedResult).reason).toMatchObject({ failed: ['audit_logs'] });
+      expect(w.delivered().access_requests).toHaveLength(30);
+      expect(w.delivered().audit_logs).toBeUndefined();
+      expect(w.s3.listKeys(BUCKET)).toEqual(['state/poller/access_requests.json']);
+      expect(first.output.metric('EventsDelivered', { Source: 'access_requests' })).toBe(30);
+      expect(first.output.metric('PollFailures', { Source: 'audit_logs' })).toBe(1);
+      expect(first.output.metric('ApiRetries', { Source: 'audit_logs' })).toBeGreaterThan(0);
+
+      w.cf.script.planner = undefined;
+      w.cf.add('access_requests', fakeAccessRequest(31, minutesAgo(5)));
+      const second = await captureOutput(() => w.handler({}, lambdaContext({ remainingMs: 300_000 })));
+      expect(second.outcome.status).toBe('fulfilled');
+      const ids = w.delivered();
+      expect(ids.access_requests).toHaveLength(31);
+      expect(new Set(ids.access_requests).size).toBe(31);
+      expect(ids.audit_logs).toHaveLength(12);
+      expect(new Set(ids.audit_logs).size).toBe(12);
+      expect(second.output.metric('DuplicatesDropped', { Source: 'access_requests' })).toBeGreaterThan(0);
+      expect(w.s3.listKeys(BUCKET)).toEqual([
+        'state/poller/access_requests.json',
+        'state/poller/audit_logs.json',
+      ]);
+      expect(w.fh.violations()).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('stops on a rejected credential with the checkpoints untouched, and reads the fixed secret next run', async () => {
+    const w = await world();
+    try {
+      for (let n = 1; n <= 3; n++) w.cf.add('access_requests', fakeAccessRequest(n, minutesAgo(30 - n)));
+      w.sm.setSecret(SECRET, JSON.stringify({ apiToken: 'revoked-token-SECRET-0000000000000000' }));
+      const first = await captureOutput(() => w.handler({}, lambdaContext()));
+      expect((first.outcome as PromiseRejectedResult).reason).toMatchObject({
+        failed: ['access_requests', 'audit_logs'],
+      });
+      expect(w.s3.listKeys(BUCKET)).toEqual([]);
+      expect(w.delivered()).toEqual({});
+      expect(
+        first.output.logs('Cloudflare rejected the credential; the checkpoint is untouched'),
+      ).toHaveLength(2);
+      expect(first.output.lines.join('\n')).not.toContain('revoked-token-SECRET');
+
+      w.sm.setSecret(SECRET, JSON.stringify({ apiToken: FAKE_CF_API_TOKEN }));
+      const second = await captureOutput(() => w.handler({}, lambdaContext()));
+      expect(second.outcome.status).toBe('fulfilled');
+      expect(w.delivered().access_requests).toHaveLength(3);
+      expect(second.output.lines.join('\n')).not.toContain(FAKE_CF_API_TOKEN);
+    } finally {
+      await w.close();
+    }
   });
 });
