@@ -2,10 +2,13 @@
 /**
  * `cf-logs`: the project's command line. It runs the same core as the Lambdas.
  *   cf-logs normalize [--dataset NAME] [FILE...]
+ *   cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]
  */
 import { parseArgs } from 'node:util';
 import { NORMALIZE_EXIT, runNormalize } from '../lambdas/cli/normalize-command.ts';
+import { POLL_EXIT, runPollCommand } from '../lambdas/cli/poll-command.ts';
 import { MAPPERS } from '../lambdas/datasets/index.ts';
+import { POLL_SOURCES } from '../lambdas/poll/types.ts';
 
 const HELP = `cf-logs — Cloudflare logs into an AWS security data lake
 
@@ -17,6 +20,18 @@ Usage:
       bucket (.../<dataset>/<id>/<YYYYMMDD>/...), else from each record's fields.
       Exit status: 0 every line normalized, 1 some lines rejected or an input unreadable, 2 usage.
       Datasets with a mapper: ${Object.keys(MAPPERS).sort().join(', ')}
+
+  cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]
+      Reads a Cloudflare log API once and writes its events as ECS NDJSON on standard output, through
+      the same poller and mappers as the poll Lambda; a summary line goes to standard error.
+      Sources: ${POLL_SOURCES.join(', ')} (audit_logs is the v1 API, audit_logs_v2 the v2 one).
+      The window is --since (default: the state's newest event minus an overlap, else 24 hours ago)
+      to --until (default: now minus --delay, 60 s unless given); times are RFC 3339.
+      --state FILE keeps each source's checkpoint in FILE: the next run continues from it and events
+      already delivered are not written again. Without --state nothing is remembered.
+      Environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY);
+      CLOUDFLARE_API_BASE (default https://api.cloudflare.com/client/v4).
+      Exit status: 0 every event written, 1 the API or state failed or events were rejected, 2 usage.
 
   cf-logs help
 `;
@@ -44,6 +59,21 @@ async function main(argv: string[]): Promise<number> {
       { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
     );
   }
+  if (command === 'poll') {
+    let parsed: ReturnType<typeof parsePollArgs>;
+    try {
+      parsed = parsePollArgs(rest);
+    } catch (error) {
+      process.stderr.write(`cf-logs poll: ${(error as Error).message}\n${HELP}`);
+      return POLL_EXIT.usage;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const { help: _, ...args } = parsed.values;
+    return runPollCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  }
   process.stderr.write(`cf-logs: unknown command "${command}"\n${HELP}`);
   return NORMALIZE_EXIT.usage;
 }
@@ -53,6 +83,22 @@ function parseNormalizeArgs(args: string[]) {
     args,
     allowPositionals: true,
     options: { dataset: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
+  });
+}
+
+function parsePollArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      source: { type: 'string', short: 's' },
+      account: { type: 'string', short: 'a' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      state: { type: 'string' },
+      delay: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
 }
 
