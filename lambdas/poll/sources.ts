@@ -383,7 +383,7 @@ export function pascalCase(key: string): string {
 function accessRequestEvent(item: unknown, path: string, index: number): PolledEvent {
   const fields = objectItem(item, path, index);
   return {
-    id: idOf(fields.ray_id, fields),
+    id: accessRequestId(fields),
     time: timeOf(fields.created_at, 'created_at', path, index),
     record: accessRequestRecord(fields),
   };
@@ -409,6 +409,18 @@ function auditLogV2Event(item: unknown, path: string, index: number): PolledEven
 }
 
 /** The API's id; an item without one is known by a hash of its content (stable across re-reads). */
+/**
+ * An Access event's id: the ray id with the user and the application, as the access_requests mapper keys
+ * event.id (a ray id alone is not documented to be unique across users and apps); the item's hash without one.
+ */
+export function accessRequestId(fields: Readonly<Record<string, unknown>>): string {
+  const ray = idOf(fields.ray_id, fields);
+  if (ray.startsWith('sha256:')) return ray;
+  return [ray, fields.user_email, fields.app_uid]
+    .map((v) => (v === undefined || v === null ? '' : String(v)))
+    .join('/');
+}
+
 function idOf(value: unknown, item: Readonly<Record<string, unknown>>): string {
   if ((typeof value === 'string' && value !== '') || typeof value === 'number') return String(value);
   return `sha256:${createHash('sha256').update(JSON.stringify(item)).digest('hex').slice(0, 32)}`;

@@ -35,6 +35,7 @@
 import { Buffer } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parseEventTime } from '../../lambdas/core/time.ts';
+import { accessRequestId } from '../../lambdas/poll/sources.ts';
 import type { CloudflareCredential, CredentialProvider, PollSourceName } from '../../lambdas/poll/types.ts';
 import { listenOnLoopback } from './loopback-server.ts';
 
@@ -182,7 +183,7 @@ export function fakeCredentials(
 
 /** The id an item is deduplicated by (ray_id for Access, id for the audit logs). */
 export function fakeItemId(source: PollSourceName, item: ApiItem): string {
-  return String(source === 'access_requests' ? item.ray_id : item.id);
+  return source === 'access_requests' ? accessRequestId(item) : String(item.id);
 }
 
 /** The item's event time as the API writes it. */

@@ -9,6 +9,7 @@ import {
   type QueryValue,
 } from '../../../lambdas/poll/cloudflare-api.ts';
 import {
+  accessRequestId,
   accessRequestRecord,
   accessRequestsSource,
   auditLogRecord,
@@ -87,7 +88,7 @@ describe('access_requests source', () => {
     cf.add('access_requests', ...[...items].reverse());
     const pages = await collect(accessRequestsSource(api, { accountId: account, pageSize: 5 }));
     expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
-    expect(pages.flat().map((e) => e.id)).toEqual(items.map((item) => item.ray_id));
+    expect(pages.flat().map((e) => e.id)).toEqual(items.map((item) => fakeItemId('access_requests', item)));
     const requests = cf.requestsFor('access_requests');
     expect(requests).toHaveLength(5);
     expect(requests[0]?.path).toBe(`/client/v4/accounts/${account}/access/logs/access_requests`);
@@ -120,7 +121,7 @@ describe('access_requests source', () => {
     const ids = (await collect(accessRequestsSource(api, { accountId: account, pageSize: 3 })))
       .flat()
       .map((e) => e.id);
-    expect(ids).toEqual(items.map((item) => item.ray_id));
+    expect(ids).toEqual(items.map((item) => fakeItemId('access_requests', item)));
   });
 
   it('keeps events exactly at since and until, to the nanosecond, and nothing outside', async () => {
@@ -274,7 +275,8 @@ describe('access_requests source', () => {
       cloudflare: { ...(expected.cloudflare as CfRecord), AppType: 'self_hosted' },
     });
     expect((actual.event as CfRecord).id).toBe((expected.event as CfRecord).id);
-    expect(event?.id).toBe('8f1e000000000007');
+    // The ray id with the user and the application, as the mapper keys event.id.
+    expect(event?.id).toBe('8f1e000000000007/user7@example.com/00000000-0000-4000-8000-00000000000a');
     expect(event?.time).toEqual({ ns: 1767226200250000000n, iso: '2026-01-01T00:10:00.250Z' });
   });
 });
@@ -570,6 +572,19 @@ describe('poll sources', () => {
     const ids = (await collect(accessRequestsSource(api, { accountId: account, pageSize: 2 })))
       .flat()
       .map((e) => e.id);
-    expect(ids).toEqual(items.map((item) => item.ray_id));
+    expect(ids).toEqual(items.map((item) => fakeItemId('access_requests', item)));
+  });
+});
+
+describe('accessRequestId', () => {
+  it('tells apart two events that share a ray id but not the user or the application', () => {
+    const base = { ray_id: '8f1e2d3c4b5a0201', user_email: 'a@example.com', app_uid: 'app-1' };
+    const ids = new Set([
+      accessRequestId(base),
+      accessRequestId({ ...base, user_email: 'b@example.com' }),
+      accessRequestId({ ...base, app_uid: 'app-2' }),
+    ]);
+    expect(ids.size).toBe(3);
+    expect(accessRequestId({ user_email: 'a@example.com' })).toMatch(/^sha256:/);
   });
 });
