@@ -41,6 +41,10 @@ export class CfLogsStack extends Stack {
       firehose: config.firehose,
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       accessLogs: config.accessLogs,
+      ...(config.cloudflare.accountId === undefined
+        ? {}
+        : { cloudflareAccountId: config.cloudflare.accountId }),
+      poller: config.poller,
     });
     const { lake } = this;
 

@@ -8,6 +8,13 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../lambdas/core/errors.ts';
 import { DEFAULT_LOGPUSH_PREFIX, DEFAULT_QUARANTINE_PREFIX } from '../lambdas/settings.ts';
+import {
+  ApiPoller,
+  type PollerSettings,
+  pollerSettingProblems,
+  type ResolvedPollerSettings,
+  resolvePollerSettings,
+} from './api-poller.ts';
 import { LakeDelivery } from './lake-delivery.ts';
 import {
   FIREHOSE_SPECS,
@@ -64,6 +71,16 @@ export interface CloudflareLogLakeProps {
    * @default true
    */
   readonly accessLogs?: boolean;
+  /**
+   * Cloudflare account id; required when the API pollers are enabled.
+   * @default - none
+   */
+  readonly cloudflareAccountId?: string;
+  /**
+   * The API pollers (Access authentication logs, account audit logs).
+   * @default - off (see {@link PollerSettings})
+   */
+  readonly poller?: PollerSettings;
 }
 
 /**
@@ -93,6 +110,10 @@ export class CloudflareLogLake extends Construct {
   readonly deliveryStream: DeliveryStream;
   /** The settings in force, defaults applied. */
   readonly settings: ResolvedLakeSettings;
+  /** The poller settings in force, defaults applied. */
+  readonly pollerSettings: ResolvedPollerSettings;
+  /** The API pollers, when enabled. */
+  readonly poller?: ApiPoller;
 
   constructor(scope: Construct, id: string, props: CloudflareLogLakeProps = {}) {
     super(scope, id);
@@ -107,7 +128,13 @@ export class CloudflareLogLake extends Construct {
       normalize: withDefaults(NORMALIZE_SPECS, props.normalize),
       firehose: withDefaults(FIREHOSE_SPECS, props.firehose),
     };
-    const problems = lakeSettingProblems(this.settings);
+    this.pollerSettings = resolvePollerSettings(props.poller);
+    const problems = [
+      ...lakeSettingProblems(this.settings),
+      ...pollerSettingProblems(this.pollerSettings, {
+        ...(props.cloudflareAccountId === undefined ? {} : { accountId: props.cloudflareAccountId }),
+      }),
+    ];
     if (problems.length > 0) {
       throw new ConfigError(problems.map((problem) => `CloudflareLogLake props: ${problem}`).join('\n'));
     }
@@ -151,8 +178,26 @@ export class CloudflareLogLake extends Construct {
       logRetention,
       removalPolicy,
     });
+    if (this.pollerSettings.enabled && props.cloudflareAccountId !== undefined) {
+      this.poller = new ApiPoller(this, 'Poller', {
+        settings: this.pollerSettings,
+        accountId: props.cloudflareAccountId,
+        lakeBucket: delivery.lakeBucket,
+        quarantinePrefix,
+        deliveryStream: delivery.deliveryStream,
+        accessLogBucket: this.accessLogBucket,
+        abortIncompleteUploadDays: retention.abortIncompleteUploads,
+        logLevel: normalize.logLevel,
+        logRetention,
+        removalPolicy,
+      });
+    }
     if (!(props.accessLogs ?? true)) {
-      for (const bucket of [storage.logpushBucket, delivery.lakeBucket]) {
+      for (const bucket of [
+        storage.logpushBucket,
+        delivery.lakeBucket,
+        ...(this.poller ? [this.poller.checkpointBucket] : []),
+      ]) {
         acknowledgeNag(
           bucket,
           'S1',

@@ -14,6 +14,13 @@ import {
 } from '../lambdas/datasets/catalog.ts';
 import { DEFAULT_LOGPUSH_PREFIX, DEFAULT_QUARANTINE_PREFIX } from '../lambdas/settings.ts';
 import {
+  POLLER_INTEGER_SPECS,
+  type PollerSettings,
+  pollerSettingProblems,
+  type ResolvedPollerSettings,
+  resolvePollerSettings,
+} from './api-poller.ts';
+import {
   FIREHOSE_SPECS,
   type FirehoseSettings,
   lakeSettingProblems,
@@ -64,6 +71,8 @@ export interface CfLogsConfig {
   readonly firehose: Required<FirehoseSettings>;
   readonly removalPolicy: RemovalPolicySetting;
   readonly accessLogs: boolean;
+  /** The API pollers (off unless `poller.enabled`). */
+  readonly poller: ResolvedPollerSettings;
 }
 
 /** How a setting is written, which decides how a `-c` string is turned into it. */
@@ -90,6 +99,14 @@ const SETTINGS: Readonly<Record<string, SettingKind>> = {
   ...kindOf(FIREHOSE_SPECS, 'firehose'),
   removalPolicy: 'string',
   accessLogs: 'boolean',
+  'poller.enabled': 'boolean',
+  // A list of names, read from -c like the dataset lists.
+  'poller.sources': 'datasets',
+  'poller.secretName': 'string',
+  'poller.secretArn': 'string',
+  'poller.apiBase': 'string',
+  'poller.reservedConcurrency': 'boolean',
+  ...kindOf(POLLER_INTEGER_SPECS, 'poller'),
 };
 
 const SECTIONS = [
@@ -260,6 +277,14 @@ function checkConfig(
   const accessLogs = merged.accessLogs ?? true;
   if (typeof accessLogs !== 'boolean') add('accessLogs', `must be true or false, got ${show(accessLogs)}`);
 
+  const poller = resolvePollerSettings(section('poller') as PollerSettings);
+  for (const problem of pollerSettingProblems(poller, {
+    ...(accountId === undefined ? {} : { accountId: accountId as string }),
+    logpushAccountDatasets: account,
+  })) {
+    problems.push(`${MESSAGE_PREFIX}${problem}`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return {
     cloudflare: { ...(accountId === undefined ? {} : { accountId: accountId as string }), zones },
@@ -267,6 +292,7 @@ function checkConfig(
     ...lake,
     removalPolicy: removalPolicy as RemovalPolicySetting,
     accessLogs: accessLogs as boolean,
+    poller,
   };
 }
 

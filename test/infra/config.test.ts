@@ -62,6 +62,20 @@ describe('configuration defaults', () => {
       firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
       removalPolicy: 'retain',
       accessLogs: true,
+      poller: {
+        enabled: false,
+        sources: ['access_requests', 'audit_logs'],
+        scheduleMinutes: 5,
+        apiBase: 'https://api.cloudflare.com/client/v4',
+        delaySeconds: 60,
+        lookbackHours: 24,
+        overlapSeconds: 300,
+        reservedConcurrency: false,
+        lagAlarmMinutes: 60,
+        timeoutSeconds: 300,
+        memoryMiB: 512,
+        retryAttempts: 0,
+      },
     } satisfies CfLogsConfig);
   });
 
@@ -393,5 +407,97 @@ describe('Logpush job targets', () => {
       `DestinationConfDnsLogsZone${ZONE}`,
       `DestinationConfDnsLogsZone${other}`,
     ]);
+  });
+});
+
+describe('poller settings', () => {
+  const on = (poller: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({
+    cloudflare: { accountId: ACCOUNT },
+    ...rest,
+    poller: { enabled: true, ...poller },
+  });
+
+  it('accepts the poller section of the example and an enabled poller with defaults', () => {
+    expect(parseConfig(EXAMPLE).poller).toMatchObject({
+      enabled: false,
+      sources: ['access_requests', 'audit_logs'],
+    });
+    expect(parseConfig(on({})).poller).toMatchObject({
+      enabled: true,
+      scheduleMinutes: 5,
+      lagAlarmMinutes: 60,
+    });
+  });
+
+  it('needs the account id when enabled', () => {
+    expect(problemsOf({ poller: { enabled: true } })).toEqual([
+      'cf-logs config: "cloudflare.accountId" is required: poller.enabled is true',
+    ]);
+  });
+
+  it('names each wrong poller setting', () => {
+    expect(
+      problemsOf(
+        on({
+          sources: ['access_requests', 'audit_logs', 'audit_logs_v2', 'access_logs', 'access_requests'],
+          secretName: 'cf logs',
+          secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cf-logs',
+          apiBase: 'http://api.cloudflare.com/client/v4',
+          scheduleMinutes: 0,
+          retryAttempts: 3,
+          reservedConcurrency: 'yes',
+        }),
+      ),
+    ).toEqual([
+      'cf-logs config: "poller.reservedConcurrency" must be true or false, got "yes"',
+      'cf-logs config: "poller.scheduleMinutes" must be an integer from 1 to 60, got 0',
+      'cf-logs config: "poller.retryAttempts" must be an integer from 0 to 2, got 3',
+      'cf-logs config: "poller.sources[3]" must be one of access_requests, audit_logs, audit_logs_v2, got "access_logs"',
+      'cf-logs config: "poller.sources[4]" repeats "access_requests"',
+      'cf-logs config: "poller.sources" must list audit_logs (v1) or audit_logs_v2, not both: they return the same audit events',
+      'cf-logs config: "poller.secretArn" cannot be set together with poller.secretName: name the secret one way',
+      'cf-logs config: "poller.secretName" must be a Secrets Manager secret name (A-Z a-z 0-9 / _ + = . @ -), got "cf logs"',
+      'cf-logs config: "poller.secretArn" must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), got "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cf-logs"',
+      'cf-logs config: "poller.apiBase" must be an https:// URL such as "https://api.cloudflare.com/client/v4", got "http://api.cloudflare.com/client/v4"',
+    ]);
+  });
+
+  it('refuses a lag alarm that a healthy poller would set off', () => {
+    expect(problemsOf(on({ scheduleMinutes: 30, delaySeconds: 600, lagAlarmMinutes: 40 }))).toEqual([
+      'cf-logs config: "poller.lagAlarmMinutes" must be more than poller.scheduleMinutes plus poller.delaySeconds (40 minutes), or the alarm fires on a healthy poller, got 40',
+    ]);
+  });
+
+  it('refuses to poll a dataset that Logpush already sends, only when enabled', () => {
+    const raw = { datasets: { account: ['access_requests'] } };
+    expect(problemsOf(on({ sources: ['access_requests'] }, raw))).toEqual([
+      'cf-logs config: "poller.sources[0]" is "access_requests", which datasets.account also sends with Logpush: every event would reach the lake twice; keep one of the two',
+    ]);
+    expect(
+      parseConfig({ ...on({ sources: ['access_requests'] }, raw), poller: { enabled: false } }).poller
+        .enabled,
+    ).toBe(false);
+  });
+
+  it('rejects an unknown poller key with a suggestion', () => {
+    expect(problemsOf(on({ secretname: 'x' }))).toEqual([
+      'cf-logs config: "poller.secretname" is not a setting (did you mean "poller.secretName"?)',
+    ]);
+  });
+
+  it('reads poller settings from -c strings', () => {
+    const { overrides, problems } = contextOverrides({
+      'poller.enabled': 'true',
+      'poller.sources': 'access_requests,audit_logs_v2',
+      'poller.scheduleMinutes': '10',
+      'poller.reservedConcurrency': 'false',
+    });
+    expect(problems).toEqual([]);
+    expect(parseConfig({ cloudflare: { accountId: ACCOUNT } }, overrides).poller).toMatchObject({
+      enabled: true,
+      sources: ['access_requests', 'audit_logs_v2'],
+      scheduleMinutes: 10,
+      reservedConcurrency: false,
+    });
   });
 });
