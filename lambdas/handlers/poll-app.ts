@@ -229,6 +229,9 @@ export function createPollHandler(deps: PollDependencies) {
       results.push(await pollOne(name, () => context.getRemainingTimeInMillis() - reserved, invokedAt));
     }
     const failed = results.filter((result) => result.outcome === 'failed').map((result) => result.source);
+    // Without a dimension: the invocation as a whole (and the main metrics object is never empty).
+    metrics.addMetric('SourcesPolled', MetricUnit.Count, results.length);
+    metrics.addMetric('SourcesFailed', MetricUnit.Count, failed.length);
     if (failed.length > 0) throw new PollInvocationError(failed);
     return { sources: results };
   })

@@ -280,6 +280,9 @@ describe('poll handler', () => {
     expect(output.metric('PollFailures', { Source: 'access_requests' })).toBe(0);
     expect(output.metric('EventsDelivered', { Source: 'audit_logs' })).toBe(3);
     expect(output.metric('EventsDelivered', { Source: 'audit_logs_v2' })).toBe(7);
+    expect(output.metric('SourcesPolled')).toBe(3);
+    expect(output.metric('SourcesFailed')).toBe(1);
+    expect(output.lines.join('\n')).not.toContain('No application metrics');
     const [logged] = output.logs('source failed; its checkpoint keeps the progress saved so far');
     expect(logged).toMatchObject({ level: 'ERROR', source: 'audit_logs', pages: 1, events: 3 });
   });
