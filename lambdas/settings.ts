@@ -232,3 +232,6 @@ export function readPollSettings(env: Readonly<Record<string, string | undefined
   if (problems.length > 0) throw new ConfigError(`poll function settings: ${problems.join('; ')}`);
   return settings;
 }
+
+/** The JSON shapes of the Cloudflare credential secret (the stack's output and the adapter's errors quote them). */
+export const CREDENTIAL_SECRET_SHAPES = '{"apiToken": "..."} or {"email": "...", "apiKey": "..."}';

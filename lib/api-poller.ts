@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -9,9 +9,9 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CREDENTIAL_SECRET_SHAPES } from '../lambdas/adapters/secrets-credentials.ts';
 import { POLL_SOURCES, type PollSourceName } from '../lambdas/poll/types.ts';
 import {
+  CREDENTIAL_SECRET_SHAPES,
   DEFAULT_CHECKPOINT_PREFIX,
   DEFAULT_POLL_API_BASE,
   POLL_ENV,
@@ -310,12 +310,12 @@ export class ApiPoller extends Construct {
         secretObjectValue: {},
         removalPolicy: props.removalPolicy,
       });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'A Cloudflare API token cannot be rotated by a Secrets Manager rotation function: Cloudflare issues it. ' +
+      acknowledgeNag(
+        secret,
+        'SMG4',
+        'A Cloudflare API token cannot be rotated by a Secrets Manager rotation function: Cloudflare issues it. ' +
           'Roll it in Cloudflare and put the new value here; the function reads it again within five minutes.',
-      });
+      );
       this.secret = secret;
       this.secretCreated = true;
     }

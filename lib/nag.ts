@@ -9,7 +9,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { IConstruct } from 'constructs';
 
 /** An AwsSolutions rule this project acknowledges somewhere. */
-export type AwsSolutionsRule = 'IAM4' | 'IAM5' | 'L1' | 'S1';
+export type AwsSolutionsRule = 'IAM4' | 'IAM5' | 'L1' | 'S1' | 'SMG4';
 
 /**
  * Acknowledges one AwsSolutions finding on `scope` and everything under it.

@@ -2,12 +2,12 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { ConfigError } from '../core/errors.ts';
 import type { CloudflareCredential, CredentialProvider } from '../poll/types.ts';
 import { type Clock, systemClock } from '../ports.ts';
+import { CREDENTIAL_SECRET_SHAPES } from '../settings.ts';
 
 /** How long a fetched credential is used before Secrets Manager is asked again. */
 export const DEFAULT_CREDENTIAL_TTL_MS = 5 * 60_000;
 
 /** The JSON shapes the secret may hold, as the operator is told to write them. */
-export const CREDENTIAL_SECRET_SHAPES = '{"apiToken": "..."} or {"email": "...", "apiKey": "..."}';
 
 /** Options of {@link SecretsManagerCredentials}. */
 export interface SecretsManagerCredentialsOptions {

@@ -387,7 +387,7 @@ describe('fake Cloudflare API', () => {
       fakeAuditLogV2(2, '2026-01-01T00:00:01Z'),
     );
     const first = await client().get(v2, { since: '2026-01-01', before: '2026-01-02', limit: 1 });
-    const cursor = (first.result_info?.cursors as { after: string }).after;
+    const cursor = (first.result_info?.cursors as { after: string } | undefined)?.after;
     expect(cursor).toBeTruthy();
     const error = await failure(client().get(v2, { since: '2025-12-31', before: '2026-01-02', cursor }));
     expect(error.message).toContain('cursor');
