@@ -2,6 +2,25 @@ import { ConfigError } from './core/errors.ts';
 import { POLL_SOURCES, type PollSourceName } from './poll/types.ts';
 
 /**
+ * A reader of required text variables: the value (or `fallback`) when it matches `pattern`; otherwise the problem
+ * is added to `problems`, naming the variable and what was expected, so all of them are reported at once.
+ */
+function textReader(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): (name: string, pattern: RegExp, expected: string, fallback?: string) => string {
+  return (name, pattern, expected, fallback) => {
+    const value = env[name] ?? fallback;
+    if (value === undefined || value === '') {
+      problems.push(`${name} is not set (expected ${expected})`);
+      return '';
+    }
+    if (!pattern.test(value)) problems.push(`${name} must be ${expected}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+}
+
+/**
  * Names of the environment variables the infrastructure sets on the normalize function, and the fixed layout
  * of the lake bucket. Written once here; the CDK construct and the handler both import them.
  */
@@ -41,15 +60,7 @@ export interface NormalizeSettings {
  */
 export function readNormalizeSettings(env: Readonly<Record<string, string | undefined>>): NormalizeSettings {
   const problems: string[] = [];
-  const read = (name: string, pattern: RegExp, expected: string, fallback?: string): string => {
-    const value = env[name] ?? fallback;
-    if (value === undefined || value === '') {
-      problems.push(`${name} is not set (expected ${expected})`);
-      return '';
-    }
-    if (!pattern.test(value)) problems.push(`${name} must be ${expected}, got ${JSON.stringify(value)}`);
-    return value;
-  };
+  const read = textReader(env, problems);
   // The same rule as the stack's config: no `*` (a wildcard in the IAM and bucket-policy ARNs built from it).
   const prefix = /^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/;
   const settings = {
@@ -142,15 +153,7 @@ export interface PollSettings {
  */
 export function readPollSettings(env: Readonly<Record<string, string | undefined>>): PollSettings {
   const problems: string[] = [];
-  const text = (name: string, pattern: RegExp, expected: string, fallback?: string): string => {
-    const value = env[name] ?? fallback;
-    if (value === undefined || value === '') {
-      problems.push(`${name} is not set (expected ${expected})`);
-      return '';
-    }
-    if (!pattern.test(value)) problems.push(`${name} must be ${expected}, got ${JSON.stringify(value)}`);
-    return value;
-  };
+  const text = textReader(env, problems);
   const integer = (name: string, spec: { default: number; min: number; max: number }): number => {
     const value = env[name];
     if (value === undefined || value === '') return spec.default;

@@ -1,12 +1,12 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { StreamSink } from '../adapters/stream-sink.ts';
 import { normalizeObject, type ObjectSummary } from '../core/pipeline.ts';
 import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { type DatasetName, isDatasetName } from '../datasets/catalog.ts';
 import { MAPPERS } from '../datasets/index.ts';
-import { type Clock, type PutRecordsResult, type RecordSink, systemClock } from '../ports.ts';
+import { type Clock, systemClock } from '../ports.ts';
 
 /** Where `cf-logs normalize` reads and writes; injectable so tests run it in-process. */
 export interface NormalizeIo {
@@ -25,22 +25,6 @@ export const NORMALIZE_EXIT = {
   /** The command line was wrong. */
   usage: 2,
 } as const;
-
-/** Writes packed records to a stream: they are NDJSON already. Honours back-pressure. */
-class StreamSink implements RecordSink {
-  private readonly out: Writable;
-
-  constructor(out: Writable) {
-    this.out = out;
-  }
-
-  async putRecords(records: readonly Uint8Array[]): Promise<PutRecordsResult> {
-    for (const record of records) {
-      if (!this.out.write(record)) await once(this.out, 'drain');
-    }
-    return { failed: [] };
-  }
-}
 
 /** Reports rejected lines on stderr: `cf-logs: <input>:<line>: <reason>` and the line itself, shortened. */
 class StderrQuarantine implements Quarantine {

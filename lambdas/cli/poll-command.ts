@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { StreamSink } from '../adapters/stream-sink.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { parseEventTime } from '../core/time.ts';
@@ -14,7 +14,7 @@ import {
   type PollSourceName,
   type PollWindow,
 } from '../poll/types.ts';
-import { type Clock, type PutRecordsResult, type RecordSink, systemClock } from '../ports.ts';
+import { type Clock, systemClock } from '../ports.ts';
 
 /** The options of `cf-logs poll`, as given on the command line. */
 export interface PollCommandArgs {
@@ -67,22 +67,6 @@ export const POLL_EXIT = {
 } as const;
 
 const ACCOUNT_ID = /^[0-9a-f]{32}$/i;
-
-/** Writes packed records to a stream: they are NDJSON already. Honours back-pressure. */
-class StreamSink implements RecordSink {
-  private readonly out: Writable;
-
-  constructor(out: Writable) {
-    this.out = out;
-  }
-
-  async putRecords(records: readonly Uint8Array[]): Promise<PutRecordsResult> {
-    for (const record of records) {
-      if (!this.out.write(record)) await once(this.out, 'drain');
-    }
-    return { failed: [] };
-  }
-}
 
 /** Reports rejected events on stderr with their reason and the record, shortened. */
 class StderrQuarantine implements Quarantine {
