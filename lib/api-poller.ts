@@ -467,8 +467,9 @@ export class ApiPoller extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
-        // No datapoint means no run finished: the error alarm speaks for failures.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        // Every run that finishes (done, nothing to do, deadline) reports BehindSeconds: no datapoint for two
+        // periods means the poller is failing or no longer runs at all (schedule gone), and the data is behind.
+        treatMissingData: TreatMissingData.BREACHING,
       });
     }
     this.lagAlarms = lagAlarms;

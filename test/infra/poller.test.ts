@@ -292,7 +292,8 @@ describe('the alarms', () => {
         Threshold: 3600,
         ComparisonOperator: 'GreaterThanThreshold',
         EvaluationPeriods: 2,
-        TreatMissingData: 'notBreaching',
+        // A poller that stops running reports nothing: that is lag too.
+        TreatMissingData: 'breaching',
       });
     }
     b.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
