@@ -81,32 +81,12 @@ const V1_MAX_PER_PAGE = 1000;
 export function accessRequestsSource(api: CloudflareReader, options: PollSourceOptions): PollSource {
   const path = `${accountPath(options.accountId)}/access/logs/access_requests`;
   const pageSize = positive(options.pageSize ?? 100, 'pageSize');
-  const maxPages = positive(options.maxPages ?? 1000, 'maxPages');
-  return {
-    name: 'access_requests',
-    dataset: 'access_requests',
-    async *pages(window) {
-      const bounds = queryBounds(window);
-      let previous: readonly string[] | undefined;
-      for (let page = 1; ; page++) {
-        if (page > maxPages) throw pageLimit(path, maxPages);
-        const query = {
-          since: bounds.since,
-          until: bounds.until,
-          direction: 'asc',
-          limit: pageSize,
-          per_page: pageSize,
-          page,
-        };
-        const items = await list(api, path, query);
-        const events = items.map((item, i) => accessRequestEvent(item, path, i));
-        previous = checkProgress(path, page, events, previous);
-        const inWindow = events.filter((e) => bounds.contains(e.time));
-        if (inWindow.length > 0) yield inWindow;
-        if (items.length < pageSize) return;
-      }
-    },
-  };
+  return pagedSource('access_requests', api, path, options, accessRequestEvent, () => (bounds, last) => {
+    if (last && last.items.length < pageSize) return undefined;
+    const page = (last?.page ?? 0) + 1;
+    const size = { limit: pageSize, per_page: pageSize };
+    return { since: bounds.since, until: bounds.until, direction: 'asc', ...size, page };
+  });
 }
 
 /**
@@ -116,34 +96,15 @@ export function accessRequestsSource(api: CloudflareReader, options: PollSourceO
 export function auditLogsSource(api: CloudflareReader, options: PollSourceOptions): PollSource {
   const path = `${accountPath(options.accountId)}/audit_logs`;
   const perPage = Math.min(positive(options.pageSize ?? V1_MAX_PER_PAGE, 'pageSize'), V1_MAX_PER_PAGE);
-  const maxPages = positive(options.maxPages ?? 1000, 'maxPages');
-  return {
-    name: 'audit_logs',
-    dataset: 'audit_logs',
-    async *pages(window) {
-      const bounds = queryBounds(window);
-      let previous: readonly string[] | undefined;
-      for (let page = 1; ; page++) {
-        if (page > maxPages) throw pageLimit(path, maxPages);
-        const query = {
-          since: bounds.since,
-          before: bounds.until,
-          direction: 'asc',
-          per_page: perPage,
-          page,
-        };
-        const { result, result_info: info } = await api.get(path, query);
-        const items = itemsOf(result, path);
-        const events = items.map((item, i) => auditLogEvent(item, path, i));
-        previous = checkProgress(path, page, events, previous);
-        const inWindow = events.filter((e) => bounds.contains(e.time));
-        if (inWindow.length > 0) yield inWindow;
-        const totalPages = info?.total_pages;
-        if (items.length === 0 || items.length < perPage) return;
-        if (typeof totalPages === 'number' && page >= totalPages) return;
-      }
-    },
-  };
+  return pagedSource('audit_logs', api, path, options, auditLogEvent, () => (bounds, last) => {
+    if (last) {
+      const totalPages = last.info?.total_pages;
+      if (last.items.length < perPage) return undefined;
+      if (typeof totalPages === 'number' && last.page >= totalPages) return undefined;
+    }
+    const page = (last?.page ?? 0) + 1;
+    return { since: bounds.since, before: bounds.until, direction: 'asc', per_page: perPage, page };
+  });
 }
 
 /**
@@ -154,31 +115,68 @@ export function auditLogsSource(api: CloudflareReader, options: PollSourceOption
 export function auditLogsV2Source(api: CloudflareReader, options: PollSourceOptions): PollSource {
   const path = `${accountPath(options.accountId)}/logs/audit`;
   const limit = positive(options.pageSize ?? 100, 'pageSize');
+  return pagedSource('audit_logs_v2', api, path, options, auditLogV2Event, () => {
+    // Cursors given in this window: one seen again means the API loops.
+    const seenCursors = new Set<string>();
+    return (bounds, last) => {
+      if (!last) return { since: bounds.since, before: bounds.until, direction: 'asc', limit };
+      const cursor = nextCursor(last.info, path);
+      if (cursor === undefined) return undefined;
+      if (seenCursors.has(cursor)) {
+        throw new CloudflareResponseError(`GET ${path}: the API returned cursor it had already given`, {
+          path,
+        });
+      }
+      seenCursors.add(cursor);
+      return { since: bounds.since, before: bounds.until, direction: 'asc', limit, cursor };
+    };
+  });
+}
+
+/** The page just read, for deciding on the next request. */
+interface LastPage {
+  readonly page: number;
+  readonly items: readonly unknown[];
+  readonly info: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The query of the next page, from the page just read (none: the first), or undefined after the last page. */
+type NextQuery = (bounds: QueryBounds, last: LastPage | undefined) => Record<string, QueryValue> | undefined;
+
+/**
+ * A source that reads `path` page by page; `paging` starts a window's {@link NextQuery}. Every source shares the
+ * page cap, the repeated-page check, the exact window filter, the end at an empty page and the rule that pages
+ * without an event in the window are not yielded.
+ */
+function pagedSource(
+  name: PollSourceName,
+  api: CloudflareReader,
+  path: string,
+  options: PollSourceOptions,
+  toEvent: (item: unknown, path: string, index: number) => PolledEvent,
+  paging: () => NextQuery,
+): PollSource {
   const maxPages = positive(options.maxPages ?? 1000, 'maxPages');
   return {
-    name: 'audit_logs_v2',
-    dataset: 'audit_logs_v2',
+    name,
+    dataset: POLL_SOURCE_DATASETS[name],
     async *pages(window) {
       const bounds = queryBounds(window);
-      const seenCursors = new Set<string>();
-      let cursor: string | undefined;
+      const nextQuery = paging();
+      let previous: readonly string[] | undefined;
+      let last: LastPage | undefined;
       for (let page = 1; ; page++) {
+        const query = nextQuery(bounds, last);
+        if (query === undefined) return;
         if (page > maxPages) throw pageLimit(path, maxPages);
-        const query = { since: bounds.since, before: bounds.until, direction: 'asc', limit, cursor };
         const { result, result_info: info } = await api.get(path, query);
         const items = itemsOf(result, path);
-        const events = items.map((item, i) => auditLogV2Event(item, path, i));
+        const events = items.map((item, i) => toEvent(item, path, i));
+        previous = checkProgress(path, page, events, previous);
         const inWindow = events.filter((e) => bounds.contains(e.time));
         if (inWindow.length > 0) yield inWindow;
         if (items.length === 0) return;
-        cursor = nextCursor(info, path);
-        if (cursor === undefined) return;
-        if (seenCursors.has(cursor)) {
-          throw new CloudflareResponseError(`GET ${path}: the API returned cursor it had already given`, {
-            path,
-          });
-        }
-        seenCursors.add(cursor);
+        last = { page, items, info };
       }
     },
   };
@@ -469,14 +467,6 @@ function queryBounds(window: PollWindow): QueryBounds {
     until: new Date(until + 1).toISOString(),
     contains: (time) => time.ns >= sinceNs && time.ns <= untilNs,
   };
-}
-
-async function list(
-  api: CloudflareReader,
-  path: string,
-  query: Readonly<Record<string, QueryValue>>,
-): Promise<unknown[]> {
-  return itemsOf((await api.get(path, query)).result, path);
 }
 
 /** `result` as a list; `null` counts as an empty one (some v4 endpoints say "nothing" that way). */
