@@ -247,15 +247,19 @@ export function tlsVersionParts(value: string): { protocol: string; version: str
   return m ? { protocol: m[1]!.toLowerCase(), version: m[2]! } : undefined;
 }
 
+/** Sets tls.version_protocol and tls.version from a `TLSv1.3`-like value; false (nothing set) for other values. */
+export function setTlsVersion(event: EcsEvent, value: unknown): boolean {
+  const parts = typeof value === 'string' ? tlsVersionParts(value) : undefined;
+  if (!parts) return false;
+  setField(event, 'tls.version_protocol', parts.protocol);
+  setField(event, 'tls.version', parts.version);
+  return true;
+}
+
 function mapTls(event: EcsEvent, vendor: CfRecord): void {
-  const protocol = vendor.ClientSSLProtocol;
   // "none" means the request was not over TLS (field doc): no tls.* at all, the value stays as the evidence.
-  const parts = typeof protocol === 'string' ? tlsVersionParts(protocol) : undefined;
-  if (parts) {
-    setField(event, 'tls.version_protocol', parts.protocol);
-    setField(event, 'tls.version', parts.version);
-    delete vendor.ClientSSLProtocol;
-  }
+  const protocol = vendor.ClientSSLProtocol;
+  if (setTlsVersion(event, protocol)) delete vendor.ClientSSLProtocol;
   const cipher = vendor.ClientSSLCipher;
   if (typeof cipher === 'string' && cipher.toUpperCase() !== 'NONE' && protocol !== 'none') {
     setField(event, 'tls.cipher', cipher);

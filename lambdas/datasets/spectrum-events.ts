@@ -1,5 +1,5 @@
 import { type EcsEvent, getField, setField } from '../core/ecs.ts';
-import { tlsVersionParts } from './http-requests.ts';
+import { setTlsVersion } from './http-requests.ts';
 import { type CfRecord, defineMapper } from './mapper.ts';
 
 /**
@@ -150,13 +150,7 @@ const TLS_FAILED = new Set([
 ]);
 
 function mapClientTls(event: EcsEvent, vendor: CfRecord): void {
-  const protocol = vendor.ClientTlsProtocol;
-  const parts = typeof protocol === 'string' ? tlsVersionParts(protocol) : undefined;
-  if (parts) {
-    setField(event, 'tls.version_protocol', parts.protocol);
-    setField(event, 'tls.version', parts.version);
-    delete vendor.ClientTlsProtocol;
-  }
+  if (setTlsVersion(event, vendor.ClientTlsProtocol)) delete vendor.ClientTlsProtocol;
   const cipher = vendor.ClientTlsCipher;
   if (typeof cipher === 'string' && !['UNK', 'NONE'].includes(cipher.toUpperCase())) {
     setField(event, 'tls.cipher', cipher);

@@ -1,6 +1,6 @@
 import { type EcsEvent, getField, normalizeIp, setField } from '../core/ecs.ts';
 import { headerValue } from './headers.ts';
-import { tlsVersionParts } from './http-requests.ts';
+import { setTlsVersion } from './http-requests.ts';
 import { type CfRecord, defineMapper } from './mapper.ts';
 
 /**
@@ -140,10 +140,6 @@ function mapRequestCf(cf: unknown, event: EcsEvent): void {
   const protocol = stringOrUndefined(cf.httpProtocol);
   const http = protocol === undefined ? null : /^HTTP\/(\d+(?:\.\d+)?)$/i.exec(protocol);
   if (http) setField(event, 'http.version', http[1]);
-  const tls = typeof cf.tlsVersion === 'string' ? tlsVersionParts(cf.tlsVersion) : undefined;
-  if (tls) {
-    setField(event, 'tls.version_protocol', tls.protocol);
-    setField(event, 'tls.version', tls.version);
-  }
+  setTlsVersion(event, cf.tlsVersion);
   setField(event, 'tls.cipher', stringOrUndefined(cf.tlsCipher));
 }

@@ -1,5 +1,5 @@
 import { type EcsEvent, getField, setField } from '../core/ecs.ts';
-import { tlsVersionParts } from './http-requests.ts';
+import { setTlsVersion } from './http-requests.ts';
 import { type CfRecord, defineMapper } from './mapper.ts';
 
 /**
@@ -120,13 +120,7 @@ export const zeroTrustNetworkSessions = defineMapper({
         bytes.reduce<number>((sum, b) => sum + (typeof b === 'number' ? b : 0), 0),
       );
     }
-    const version = vendor.ClientTLSVersion;
-    const parts = typeof version === 'string' ? tlsVersionParts(version) : undefined;
-    if (parts) {
-      setField(event, 'tls.version_protocol', parts.protocol);
-      setField(event, 'tls.version', parts.version);
-      delete vendor.ClientTLSVersion;
-    }
+    if (setTlsVersion(event, vendor.ClientTLSVersion)) delete vendor.ClientTLSVersion;
   },
 });
 
