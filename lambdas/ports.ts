@@ -48,6 +48,12 @@ export interface RecordSink {
   putRecords(records: readonly Uint8Array[]): Promise<PutRecordsResult>;
 }
 
+/**
+ * What a sink receives per event: `lake` rows (the Glue table's shape, `lambdas/lake/row.ts`: Firehose and the
+ * local lake) or plain `ecs` events (`cf-logs normalize` and `poll` on stdout).
+ */
+export type RowShape = 'lake' | 'ecs';
+
 /** Writes whole objects (quarantine files, local lake files). Keys are relative to the store's root. */
 export interface BlobStore {
   putObject(key: string, body: Uint8Array, contentType: string): Promise<void>;

@@ -100,6 +100,7 @@ export async function runNormalize(
           // One record per write keeps output flowing for piped input; there is no per-call cost here.
           packLimits: { maxRecordsPerCall: 1 },
           maxInFlight: 1,
+          rows: 'ecs',
         },
       );
     } catch (error) {

@@ -167,6 +167,7 @@ export async function runPollCommand(
         // One record per write keeps output flowing; there is no per-call cost here.
         packLimits: { maxRecordsPerCall: 1 },
         maxInFlight: 1,
+        rows: 'ecs',
       },
     });
   } catch (error) {

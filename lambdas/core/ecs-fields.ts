@@ -18,6 +18,8 @@ export type EcsType =
 export interface EcsFieldType {
   readonly type: EcsType;
   readonly array?: true;
+  /** The members of an `object` field, as the lake stores it (a struct); `flattened` is a string map. */
+  readonly fields?: Readonly<Record<string, EcsFieldType>>;
 }
 
 const k: EcsFieldType = { type: 'keyword' };
@@ -28,8 +30,7 @@ const long: EcsFieldType = { type: 'long' };
 const dbl: EcsFieldType = { type: 'double' };
 const bool: EcsFieldType = { type: 'boolean' };
 const date: EcsFieldType = { type: 'date' };
-const obj: EcsFieldType = { type: 'object' };
-const objArr: EcsFieldType = { type: 'object', array: true };
+const text: EcsFieldType = { type: 'text' };
 
 /** Fields of an ECS endpoint object (`source`, `destination`, `client`, `server`). */
 function endpoint(prefix: string): Record<string, EcsFieldType> {
@@ -53,7 +54,7 @@ function endpoint(prefix: string): Record<string, EcsFieldType> {
     [`${prefix}.geo.country_iso_code`]: k,
     [`${prefix}.geo.country_name`]: k,
     [`${prefix}.geo.region_iso_code`]: k,
-    [`${prefix}.geo.location`]: obj,
+    [`${prefix}.geo.location`]: { type: 'object', fields: { lat: dbl, lon: dbl } },
     [`${prefix}.user.email`]: k,
     [`${prefix}.user.id`]: k,
     [`${prefix}.user.name`]: k,
@@ -63,9 +64,9 @@ function endpoint(prefix: string): Record<string, EcsFieldType> {
 /** ECS field path → type. */
 export const ECS_FIELDS: Readonly<Record<string, EcsFieldType>> = {
   '@timestamp': date,
-  message: { type: 'text' },
+  message: text,
   tags: kArr,
-  labels: obj,
+  labels: { type: 'flattened' },
   'ecs.version': k,
 
   'event.kind': k,
@@ -216,7 +217,11 @@ export const ECS_FIELDS: Readonly<Record<string, EcsFieldType>> = {
   'dns.question.top_level_domain': k,
   'dns.response_code': k,
   'dns.resolved_ip': ipArr,
-  'dns.answers': objArr,
+  'dns.answers': {
+    type: 'object',
+    array: true,
+    fields: { name: k, type: k, class: k, ttl: long, data: k },
+  },
   'dns.header_flags': kArr,
 
   'host.name': k,
@@ -279,7 +284,22 @@ export const ECS_FIELDS: Readonly<Record<string, EcsFieldType>> = {
   'email.content_type': k,
   'email.delivery_timestamp': date,
   'email.origination_timestamp': date,
-  'email.attachments': objArr,
+  'email.attachments': {
+    type: 'object',
+    array: true,
+    fields: {
+      file: {
+        type: 'object',
+        fields: {
+          name: k,
+          extension: k,
+          mime_type: k,
+          size: long,
+          hash: { type: 'object', fields: { md5: k, sha1: k, sha256: k, ssdeep: k } },
+        },
+      },
+    },
+  },
 
   'threat.framework': k,
   'threat.feed.name': k,
@@ -315,7 +335,7 @@ export const ECS_FIELDS: Readonly<Record<string, EcsFieldType>> = {
   'file.directory': k,
 
   'error.code': k,
-  'error.message': { type: 'text' },
+  'error.message': text,
   'error.type': k,
   'error.id': k,
   'error.stack_trace': k,

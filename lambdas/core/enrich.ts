@@ -27,6 +27,42 @@ export function enrich(event: EcsEvent): void {
   collectRelated(event);
 }
 
+/**
+ * What {@link enrich} can add to an event whose mapper may emit `paths`: the engine's share of the lake schema.
+ * Written beside the code it describes; the schema contract test fails when the two drift apart.
+ */
+export function enrichedFields(paths: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  const add = (...fields: string[]) => {
+    for (const f of fields) out.add(f);
+  };
+  const domainParts = (prefix: string) =>
+    add(`${prefix}.registered_domain`, `${prefix}.subdomain`, `${prefix}.top_level_domain`);
+  if (paths.has('url.original') || paths.has('url.full')) {
+    add('url.path', 'url.query', 'url.fragment', 'url.full', 'url.scheme', 'url.domain', 'url.port');
+    domainParts('url');
+  }
+  if (paths.has('url.domain')) domainParts('url');
+  for (const side of ENDPOINTS) {
+    if (paths.has(`${side}.domain`)) {
+      add(`${side}.address`);
+      domainParts(side);
+    }
+    if (paths.has(`${side}.ip`)) add(`${side}.address`);
+  }
+  if (paths.has('dns.question.name')) domainParts('dns.question');
+  if (paths.has('host.hostname')) add('host.name');
+  if (paths.has('user_agent.original')) {
+    add('user_agent.name', 'user_agent.version', 'user_agent.os.name', 'user_agent.os.version');
+    add('user_agent.os.full', 'user_agent.device.name');
+  }
+  const all = new Set([...paths, ...out]);
+  for (const [name, sources] of Object.entries(RELATED)) {
+    if (sources.some((source) => all.has(source))) out.add(`related.${name}`);
+  }
+  return out;
+}
+
 const ENDPOINTS = ['source', 'destination', 'client', 'server'] as const;
 const RELATED: Readonly<Record<'ip' | 'hosts' | 'user' | 'hash', readonly string[]>> = {
   ip: [

@@ -1,7 +1,8 @@
 import type { DatasetName } from '../datasets/catalog.ts';
 import { detectDataset, mapperFor } from '../datasets/index.ts';
 import type { CfRecord, DatasetMapper } from '../datasets/mapper.ts';
-import type { Clock, ObjectRef, ObjectSource, OpenedObject, RecordSink } from '../ports.ts';
+import { toLakeRow } from '../lake/row.ts';
+import type { Clock, ObjectRef, ObjectSource, OpenedObject, RecordSink, RowShape } from '../ports.ts';
 import { type DecodeOptions, readLines } from './decode.ts';
 import { type DeliveryStats, deliverRecords, newDeliveryStats, type RetryPolicy } from './deliver.ts';
 import { DecodeError, MappingError } from './errors.ts';
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   readonly maxInFlight?: number;
   readonly packLimits?: Partial<PackLimits>;
   readonly decode?: DecodeOptions;
+  /** What the sink receives. @default 'lake' */
+  readonly rows?: RowShape;
 }
 
 /** What happened to one object. */
@@ -92,6 +95,7 @@ export async function normalizeObject(
     options.packLimits,
     options.maxInFlight ?? 4,
   );
+  const shape = options.rows === 'ecs' ? undefined : toLakeRow;
   const packed: Record<string, number> = {};
   let packedEvents = 0;
 
@@ -160,7 +164,8 @@ export async function normalizeObject(
         }
         let json: string;
         try {
-          json = JSON.stringify(mapper.map(record as CfRecord, { line, fallbackTime }));
+          const event = mapper.map(record as CfRecord, { line, fallbackTime });
+          json = JSON.stringify(shape ? shape(event) : event);
         } catch (error) {
           // A mapper bug on one odd record must not cost the object: the line is kept with the error.
           const message = error instanceof MappingError ? error.message : `mapper failed: ${String(error)}`;

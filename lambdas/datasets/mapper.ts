@@ -82,6 +82,14 @@ export interface DatasetMapperSpec {
   readonly signature: Signature;
   /** The exceptions a table cannot say: derived values, conditional categories, outcomes. */
   readonly refine?: (context: RefineContext) => void;
+  /**
+   * ECS fields `refine` may set that no table entry targets (catalogue paths). With the table's targets and what
+   * the engine derives from them, this is everything the mapper can emit: the lake's Glue schema is built from it,
+   * and a test fails when a fixture event carries a field nobody declared.
+   */
+  readonly derives?: readonly string[];
+  /** Vendor fields `refine` adds under `cloudflare.*` that are not in the table, with their type. */
+  readonly derivesVendor?: Readonly<Record<string, CfType>>;
 }
 
 /** Input of one mapping besides the record. */

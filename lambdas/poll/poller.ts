@@ -15,7 +15,8 @@ import { type PackLimits, RecordPacker } from '../core/pack.ts';
 import type { Quarantine } from '../core/quarantine.ts';
 import { type Instant, instantFromDate, parseEventTime } from '../core/time.ts';
 import { MAPPERS } from '../datasets/index.ts';
-import type { Clock, RecordSink } from '../ports.ts';
+import { toLakeRow } from '../lake/row.ts';
+import type { Clock, RecordSink, RowShape } from '../ports.ts';
 import {
   CheckpointConflictError,
   type CheckpointState,
@@ -46,6 +47,8 @@ export interface PollOptions {
   readonly packLimits?: Partial<PackLimits>;
   /** Delivery retries; the deadline is added from `remainingMs`. */
   readonly retry?: Omit<RetryPolicy, 'remainingMs'>;
+  /** What the sink receives. @default 'lake' */
+  readonly rows?: RowShape;
 }
 
 /** Defaults for the deployed poller and the command line. */
@@ -309,7 +312,8 @@ export async function runPoll(run: PollRun): Promise<PollSummary> {
         const line = JSON.stringify(event.record);
         let json: string;
         try {
-          json = JSON.stringify(mapper.map(event.record, { line, fallbackTime: event.time }));
+          const ecs = mapper.map(event.record, { line, fallbackTime: event.time });
+          json = JSON.stringify(options.rows === 'ecs' ? ecs : toLakeRow(ecs));
         } catch (error) {
           const message = error instanceof MappingError ? error.message : `mapper failed: ${String(error)}`;
           await reject(event, message, line);

@@ -61,7 +61,8 @@ const MAX_EVENTS_PER_RECORD = 500;
 interface DeliveredEvent {
   readonly '@timestamp': string;
   readonly event: { readonly id: string; readonly dataset: string };
-  readonly cloudflare?: { readonly RayID?: string };
+  /** Firehose receives lake rows: vendor columns are lower case (lambdas/lake/row.ts). */
+  readonly cloudflare?: { readonly rayid?: string };
   readonly tags?: readonly string[];
 }
 
@@ -160,7 +161,7 @@ function eventsIn(records: readonly Buffer[]): DeliveredEvent[] {
 }
 
 function rayIds(events: readonly DeliveredEvent[]): string[] {
-  return events.map((e) => e.cloudflare?.RayID ?? '(none)').sort();
+  return events.map((e) => e.cloudflare?.rayid ?? '(none)').sort();
 }
 
 /** Asserts that the delivered events are exactly the lines `0..count-1` of `seed`, each once. */
@@ -638,7 +639,7 @@ describe('normalize handler: S3 body broken mid-stream', () => {
     const events = firehose.events();
     const neighbourIds = Array.from({ length: 50 }, (_, i) => rayIdOf(i, 'neighbour'));
     const originalIds = new Set(Array.from({ length: count }, (_, i) => rayIdOf(i, 'replaced')));
-    expect(rayIds(events.filter((e) => !originalIds.has(e.cloudflare?.RayID ?? '')))).toEqual(
+    expect(rayIds(events.filter((e) => !originalIds.has(e.cloudflare?.rayid ?? '')))).toEqual(
       neighbourIds.sort(),
     );
     expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);

@@ -162,7 +162,8 @@ function setup(events: ApiEvent[] = [], initial: CheckpointState[] = []) {
 }
 
 function delivered(sink: MemorySink): string[] {
-  return sink.events().map((e) => (e.cloudflare as { RayID: string }).RayID);
+  // The sink receives lake rows: vendor columns are lower case (lambdas/lake/row.ts).
+  return sink.events().map((e) => (e.cloudflare as { rayid: string }).rayid);
 }
 
 function idOfEntry(entry: QuarantineEntry): string {

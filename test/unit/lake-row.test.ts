@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { defineMapper } from '../../lambdas/datasets/mapper.ts';
+import { fitToColumn, LakeRowShaper, toLakeRow } from '../../lambdas/lake/row.ts';
+import { buildLakeSchema, LAKE_SCHEMA } from '../../lambdas/lake/schema.ts';
+
+// A two-dataset schema whose vendor names collide in case and in type, as real tables can.
+const schema = buildLakeSchema([
+  defineMapper({
+    dataset: 'http_requests',
+    observerType: 'proxy',
+    category: ['web'],
+    type: ['access'],
+    fields: {
+      EdgeStartTimestamp: { type: 'time', to: '@timestamp' },
+      RayID: { type: 'string' },
+      BotScore: { type: 'int' },
+      Tags: { type: 'string[]' },
+      Meta: { type: 'object' },
+      Shared: { type: 'int' },
+    },
+    signature: { all: ['RayID'] },
+  }),
+  defineMapper({
+    dataset: 'firewall_events',
+    observerType: 'waf',
+    category: ['web'],
+    type: ['access'],
+    fields: {
+      Datetime: { type: 'time', to: '@timestamp' },
+      Shared: { type: 'string' },
+      Ratio: { type: 'float' },
+    },
+    signature: { all: ['Datetime'] },
+  }),
+]);
+const shaper = new LakeRowShaper(schema);
+
+describe('lake rows (lambdas/lake/row.ts)', () => {
+  it('lower-cases vendor columns and leaves the ECS part and @timestamp alone', () => {
+    const event = {
+      '@timestamp': '2026-01-02T03:04:05.123456789Z',
+      event: { id: 'x' },
+      cloudflare: { RayID: 'r1', BotScore: 3 },
+    };
+    const row = shaper.shape(event);
+    expect(row).toEqual({
+      '@timestamp': '2026-01-02T03:04:05.123456789Z',
+      event: { id: 'x' },
+      cloudflare: { rayid: 'r1', botscore: 3 },
+    });
+    expect(event.cloudflare).toEqual({ RayID: 'r1', BotScore: 3 });
+  });
+
+  it('keeps fields that are not columns, or do not fit theirs, as text in cloudflare_other', () => {
+    const row = shaper.shape({
+      cloudflare: { NewField: { a: 1 }, BotScore: 'high', Tags: ['a', 2], Ratio: 0.5, Other: 7, Flag: true },
+    });
+    // A number in a list of strings is text without loss, so it stays in its column.
+    expect(row.cloudflare).toEqual({ ratio: 0.5, tags: ['a', '2'] });
+    expect(row.cloudflare_other).toEqual({
+      NewField: '{"a":1}',
+      BotScore: 'high',
+      Other: '7',
+      Flag: 'true',
+    });
+  });
+
+  it('stores objects and numbers in string columns as text; a name two datasets type differently is text', () => {
+    expect(schema.vendor.get('shared')?.type).toEqual({ kind: 'string' });
+    const row = shaper.shape({ cloudflare: { Meta: { k: [1, 2] }, Shared: 42 } });
+    expect(row.cloudflare).toEqual({ meta: '{"k":[1,2]}', shared: '42' });
+  });
+
+  it('puts the second spelling of one lower-case name in cloudflare_other rather than overwrite the first', () => {
+    const row = shaper.shape({ cloudflare: { RayID: 'a', rayId: 'b' } });
+    expect(row.cloudflare).toEqual({ rayid: 'a' });
+    expect(row.cloudflare_other).toEqual({ rayId: 'b' });
+  });
+
+  it('drops no vendor field: every key ends up in one of the two columns', () => {
+    const vendor = { RayID: 'a', Unknown: null, BotScore: 1.5, Tags: ['x'], Whatever: [{ a: 1 }] };
+    const row = shaper.shape({ cloudflare: vendor });
+    const kept = [
+      ...Object.keys((row.cloudflare ?? {}) as object),
+      ...Object.keys((row.cloudflare_other ?? {}) as object),
+    ];
+    // null is what Logpush writes for an unset field: there is nothing to keep.
+    expect(kept.sort()).toEqual(['BotScore', 'Whatever', 'rayid', 'tags']);
+  });
+
+  it('fits values to column types without loss or not at all', () => {
+    expect(fitToColumn(2 ** 53, { kind: 'bigint' })).toBeUndefined();
+    expect(fitToColumn(12, { kind: 'bigint' })).toBe(12);
+    expect(fitToColumn(Number.NaN, { kind: 'double' })).toBeUndefined();
+    expect(fitToColumn('true', { kind: 'boolean' })).toBeUndefined();
+    expect(fitToColumn([1, null, 3], { kind: 'array', element: { kind: 'bigint' } })).toEqual([1, null, 3]);
+    expect(fitToColumn([1, 'x'], { kind: 'array', element: { kind: 'bigint' } })).toBeUndefined();
+  });
+
+  it('uses the registered mappers by default', () => {
+    expect(LAKE_SCHEMA.vendor.has('rayid')).toBe(true);
+    const row = toLakeRow({ cloudflare: { RayID: 'r', SomethingNew: 1 } });
+    expect(row).toEqual({ cloudflare: { rayid: 'r' }, cloudflare_other: { SomethingNew: '1' } });
+  });
+});
