@@ -6,7 +6,7 @@
  * - a vendor field that is a column, with a value of the column's type, goes into `cloudflare` under its
  *   lower-case name;
  * - every other vendor field (one Cloudflare added after the tables were written, a value of an unexpected type)
- *   goes into `cloudflare_other` under its own name, as text (JSON for objects and lists).
+ *   goes into `cloudflare_other` under its lower-case name, as text (JSON for objects and lists).
  *
  * `@timestamp` stays as it is: the SerDe maps it to the `ts` column.
  */
@@ -40,7 +40,11 @@ export class LakeRowShaper {
         hasColumns = true;
       } else {
         other ??= {};
-        other[key] = typeof value === 'string' ? value : JSON.stringify(value);
+        // Lower case, as the OpenX SerDe matches keys (case-insensitive), so Athena and the local lake agree;
+        // a second spelling of one name gets a suffix instead of replacing the first.
+        let name = key.toLowerCase();
+        for (let n = 2; name in other; n++) name = `${key.toLowerCase()}~${n}`;
+        other[name] = typeof value === 'string' ? value : JSON.stringify(value);
       }
     }
     if (hasColumns) row[VENDOR_COLUMN] = columns;

@@ -58,10 +58,10 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
     // A number in a list of strings is text without loss, so it stays in its column.
     expect(row.cloudflare).toEqual({ ratio: 0.5, tags: ['a', '2'] });
     expect(row.cloudflare_other).toEqual({
-      NewField: '{"a":1}',
-      BotScore: 'high',
-      Other: '7',
-      Flag: 'true',
+      newfield: '{"a":1}',
+      botscore: 'high',
+      other: '7',
+      flag: 'true',
     });
   });
 
@@ -74,7 +74,7 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
   it('puts the second spelling of one lower-case name in cloudflare_other rather than overwrite the first', () => {
     const row = shaper.shape({ cloudflare: { RayID: 'a', rayId: 'b' } });
     expect(row.cloudflare).toEqual({ rayid: 'a' });
-    expect(row.cloudflare_other).toEqual({ rayId: 'b' });
+    expect(row.cloudflare_other).toEqual({ rayid: 'b' });
   });
 
   it('drops no vendor field: every key ends up in one of the two columns', () => {
@@ -85,7 +85,7 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
       ...Object.keys((row.cloudflare_other ?? {}) as object),
     ];
     // null is what Logpush writes for an unset field: there is nothing to keep.
-    expect(kept.sort()).toEqual(['BotScore', 'Whatever', 'rayid', 'tags']);
+    expect(kept.sort()).toEqual(['botscore', 'rayid', 'tags', 'whatever']);
   });
 
   it('fits values to column types without loss or not at all', () => {
@@ -97,9 +97,14 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
     expect(fitToColumn([1, 'x'], { kind: 'array', element: { kind: 'bigint' } })).toBeUndefined();
   });
 
+  it('keeps two spellings of one unknown name apart in cloudflare_other', () => {
+    const row = shaper.shape({ cloudflare: { NewThing: 'a', newthing: 'b', NEWTHING: 'c' } });
+    expect(row.cloudflare_other).toEqual({ newthing: 'a', 'newthing~2': 'b', 'newthing~3': 'c' });
+  });
+
   it('uses the registered mappers by default', () => {
     expect(LAKE_SCHEMA.vendor.has('rayid')).toBe(true);
     const row = toLakeRow({ cloudflare: { RayID: 'r', SomethingNew: 1 } });
-    expect(row).toEqual({ cloudflare: { rayid: 'r' }, cloudflare_other: { SomethingNew: '1' } });
+    expect(row).toEqual({ cloudflare: { rayid: 'r' }, cloudflare_other: { somethingnew: '1' } });
   });
 });
