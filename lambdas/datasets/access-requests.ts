@@ -31,6 +31,7 @@ export const accessRequests = defineMapper({
     TemporaryAccessDuration: { type: 'int' },
     UserUID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.outcome', 'url.domain', 'url.path'],
   refine({ record, values, event }) {
     const allowed = values.Allowed;
     setField(

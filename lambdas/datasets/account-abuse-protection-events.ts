@@ -43,6 +43,7 @@ export const accountAbuseProtectionEvents = defineMapper({
     UserAgent: { type: 'any', to: 'user_agent.original' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.outcome', 'url.port'],
   refine({ record, event }) {
     const action = getField(event, 'event.action');
     const kind = typeof action === 'string' ? EVENT_TYPES[action.toLowerCase()] : undefined;

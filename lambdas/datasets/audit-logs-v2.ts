@@ -66,6 +66,14 @@ export const auditLogsV2 = defineMapper({
     ZoneID: { type: 'string' },
     ZoneName: { type: 'string' },
   },
+  derives: [
+    'event.outcome',
+    'http.request.id',
+    'http.request.method',
+    'http.response.status_code',
+    'url.original',
+    'user_agent.original',
+  ],
   refine({ event, vendor }) {
     const result = typeof vendor.ActionResult === 'string' ? vendor.ActionResult.toLowerCase() : undefined;
     if (result === 'success' || result === 'failure') {

@@ -44,6 +44,14 @@ export const auditLogs = defineMapper({
     ResourceType: { type: 'string' },
     When: { type: 'time', to: '@timestamp' },
   },
+  derives: ['event.outcome'],
+  derivesVendor: {
+    zone_name: 'string',
+    zone_tag: 'string',
+    request_client_default: 'bool',
+    request_name: 'string',
+    request_networks: 'object[]',
+  },
   refine({ record, values, event, vendor }) {
     const result = values.ActionResult;
     setField(

@@ -35,6 +35,7 @@ export const bisoUserActions = defineMapper({
     UserEmail: { type: 'string', to: 'user.email' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.outcome', 'url.domain'],
   refine({ values, event, vendor }) {
     const { type, outcome } = decisionCategorization(values.Decision);
     setField(event, 'event.type', type);

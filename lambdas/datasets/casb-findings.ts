@@ -42,6 +42,7 @@ export const casbFindings = defineMapper({
     IntegrationID: { type: 'string' },
     IntegrationPolicyVendor: { type: 'string' },
   },
+  derives: ['event.severity'],
   refine({ event }) {
     const severity = getField(event, 'vulnerability.severity');
     if (typeof severity === 'string') setField(event, 'event.severity', severityScore(severity));

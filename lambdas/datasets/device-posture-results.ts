@@ -51,6 +51,7 @@ export const devicePostureResults = defineMapper({
     Timestamp: { type: 'time', to: '@timestamp' },
     UserUID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.outcome', 'host.os.type'],
   refine({ event, vendor }) {
     const passed = vendor.PostureEvaluatedResult;
     setField(

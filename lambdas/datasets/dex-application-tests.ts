@@ -70,6 +70,7 @@ export const dexApplicationTests = defineMapper({
     UserEmail: { type: 'string', to: 'user.email' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.duration', 'event.outcome', 'network.protocol'],
   refine({ values, event, vendor }) {
     fillIp(event, vendor, 'source.ip', 'TracerouteSourceIPAddress');
     fillIp(event, vendor, 'destination.ip', 'TracerouteDestinationIPAddress');

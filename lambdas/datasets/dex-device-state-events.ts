@@ -76,6 +76,7 @@ export const dexDeviceStateEvents = defineMapper({
     Version: { type: 'any' },
     WifiStrengthDbm: { type: 'any' },
   },
+  derives: ['host.ip', 'host.os.type', 'related.ip', 'source.ip'],
   refine({ values, event, vendor }) {
     setField(event, 'host.ip', takeIps(vendor, ['DeviceIPv4Address', 'DeviceIPv6Address']));
     const [ispV4] = takeIps(vendor, ['ISPIPv4Address']);

@@ -38,6 +38,7 @@ export const dlpForensicCopies = defineMapper({
     Phase: { type: 'string' },
     TriggeredRuleID: { type: 'string', to: 'rule.id' },
   },
+  derives: ['user_agent.original'],
   refine({ values, event }) {
     if (typeof values.Phase === 'string' && values.Phase.toLowerCase() === 'request') {
       setField(event, 'user_agent.original', headerValue(values.Headers, 'user-agent'));

@@ -62,6 +62,13 @@ export const dnsFirewallLogs = defineMapper({
     UpstreamResponseCode: { type: 'int' },
     UpstreamResponseTimeMs: { type: 'int' },
   },
+  derives: [
+    'dns.question.type',
+    'dns.response_code',
+    'event.outcome',
+    'network.protocol',
+    'network.transport',
+  ],
   refine({ event, vendor }) {
     setField(event, 'network.protocol', 'dns');
     if (typeof vendor.QueryTCP === 'boolean')

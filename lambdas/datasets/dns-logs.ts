@@ -36,6 +36,7 @@ export const dnsLogs = defineMapper({
     SourceIP: { type: 'string', to: 'source.ip' },
     Timestamp: { type: 'time', to: '@timestamp' },
   },
+  derives: ['dns.question.type', 'dns.response_code', 'event.outcome', 'network.protocol'],
   refine({ values, event }) {
     setField(event, 'network.protocol', 'dns');
     const name = getField(event, 'dns.question.name');

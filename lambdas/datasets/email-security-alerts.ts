@@ -73,6 +73,7 @@ export const emailSecurityAlerts = defineMapper({
     To: { type: 'string[]', to: 'email.to.address' },
     ToName: { type: 'any' },
   },
+  derives: ['email.attachments', 'related.hash', 'source.as.number'],
   refine({ values, event, vendor }) {
     const disposition = dispositionClass(values.FinalDisposition);
     if (disposition !== undefined && ALERT_DISPOSITIONS.has(disposition))

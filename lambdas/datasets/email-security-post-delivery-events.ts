@@ -48,6 +48,7 @@ export const emailSecurityPostDeliveryEvents = defineMapper({
     // → event.outcome in refine; kept too (ECS has no boolean for it).
     Success: { type: 'bool' },
   },
+  derives: ['event.outcome', 'user.email', 'user.name'],
   refine({ values, event, vendor }) {
     setField(
       event,

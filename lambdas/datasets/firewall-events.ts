@@ -99,6 +99,16 @@ export const firewallEvents = defineMapper({
     WAFRequestSignatureCategories: { type: 'any' }, // added 2026-08-20; type not documented yet
     WAFRequestSignatureRefs: { type: 'any' }, // added 2026-08-20; type not documented yet
   },
+  derives: [
+    'destination.port',
+    'event.module',
+    'event.outcome',
+    'http.request.referrer',
+    'http.version',
+    'network.protocol',
+    'url.full',
+    'url.port',
+  ],
   refine({ record, event, vendor }) {
     const action = typeof record.Action === 'string' ? record.Action : '';
     if (action !== '') {

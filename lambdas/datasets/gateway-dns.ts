@@ -114,6 +114,14 @@ export const gatewayDns = defineMapper({
     UpstreamRecordTTLs: { type: 'int[]' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: [
+    'dns.answers',
+    'dns.response_code',
+    'event.duration',
+    'event.outcome',
+    'network.protocol',
+    'network.transport',
+  ],
   refine({ record, event, vendor }) {
     setField(event, 'network.protocol', 'dns');
     const transport =

@@ -123,6 +123,17 @@ export const gatewayHttp = defineMapper({
     ExperimentalFeatures: { type: 'any' }, // type not documented yet
     PackageInfo: { type: 'any' }, // type not documented yet
   },
+  derives: [
+    'event.outcome',
+    'file.hash.md5',
+    'file.hash.sha1',
+    'file.hash.sha256',
+    'file.mime_type',
+    'file.size',
+    'http.response.status_code',
+    'http.version',
+    'network.protocol',
+  ],
   refine({ values, event, vendor }) {
     setField(event, 'network.protocol', 'http');
     mapHttpProtocol(event, vendor, 'HTTPVersion');

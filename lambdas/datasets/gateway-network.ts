@@ -68,6 +68,13 @@ export const gatewayNetwork = defineMapper({
     // "Name given by operators to sections of their network" (ECS network.name).
     VirtualNetworkName: { type: 'string', to: 'network.name' },
   },
+  derives: [
+    'destination.address',
+    'destination.nat.port',
+    'event.outcome',
+    'network.protocol',
+    'network.transport',
+  ],
   refine({ values, event, vendor }) {
     // SEKOIA sets the address to the IP itself, so the SNI stays a domain beside it (NOTES §4 "*.address").
     setField(event, 'destination.address', getField(event, 'destination.ip'));

@@ -185,6 +185,22 @@ export const httpRequests = defineMapper({
     WAFRuleMessage: { type: 'string' }, // → rule.description when SecurityRuleDescription is absent (refine)
     ZoneID: { type: 'int' },
   },
+  derives: [
+    'destination.port',
+    'event.outcome',
+    'http.version',
+    'network.protocol',
+    'source.geo.location',
+    'tls.cipher',
+    'tls.version',
+    'tls.version_protocol',
+    'url.full',
+    'url.port',
+    'url.query',
+    'user.email',
+    'user.id',
+    'user.name',
+  ],
   refine({ record, values, event, vendor }) {
     setField(event, 'event.outcome', outcomeOfStatus(values.EdgeResponseStatus));
     mapLegacySecurity(record, event, vendor);

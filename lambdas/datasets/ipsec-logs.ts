@@ -31,6 +31,7 @@ export const ipsecLogs = defineMapper({
     Timestamp: { type: 'time', to: '@timestamp' },
     TunnelID: { type: 'any' },
   },
+  derives: ['network.type'],
   refine({ values, event }) {
     setNetworkType(event);
     if (typeof values.Level === 'string' && ERROR_LEVELS.has(values.Level.toLowerCase())) {

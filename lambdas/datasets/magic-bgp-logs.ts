@@ -27,6 +27,7 @@ export const magicBgpLogs = defineMapper({
     EventTimestamp: { type: 'time', to: '@timestamp' },
     TunnelID: { type: 'any' },
   },
+  derives: ['network.protocol'],
   refine({ event }) {
     setField(event, 'network.protocol', 'bgp');
   },

@@ -43,6 +43,7 @@ export const magicIdsDetections = defineMapper({
     SourcePort: { type: 'int', to: 'source.port' },
     Timestamp: { type: 'time', to: '@timestamp' },
   },
+  derives: ['event.outcome', 'network.iana_number', 'network.transport', 'network.type'],
   refine({ values, event, vendor }) {
     if (setIpProtocol(event, values.Protocol)) delete vendor.Protocol;
     else if (typeof values.Protocol === 'string' && values.Protocol.toLowerCase() === 'any') {

@@ -59,6 +59,7 @@ export const mcpPortalLogs = defineMapper({
     UserEmail: { type: 'string', to: 'user.email' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.duration', 'event.outcome'],
   refine({ values, event }) {
     setField(event, 'event.outcome', callOutcome(values));
     const ms = values.ServerResponseDurationMs;

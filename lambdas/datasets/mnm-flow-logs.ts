@@ -42,6 +42,7 @@ export const mnmFlowLogs = defineMapper({
     TCPFlags: { type: 'any' },
     Timestamp: { type: 'time', to: '@timestamp' },
   },
+  derives: ['network.iana_number', 'network.transport', 'network.type'],
   refine({ values, event, vendor }) {
     if (setIpProtocol(event, values.Protocol)) delete vendor.Protocol;
     setNetworkType(event);

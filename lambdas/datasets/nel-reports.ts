@@ -36,6 +36,7 @@ export const nelReports = defineMapper({
     // → error.type, event.type and event.outcome in refine as well.
     Type: { type: 'string', to: 'event.action' },
   },
+  derives: ['error.type', 'event.outcome'],
   refine({ record, event }) {
     const phase = typeof record.Phase === 'string' ? PHASE_CATEGORY[record.Phase.toLowerCase()] : undefined;
     if (phase) setField(event, 'event.category', [phase]);

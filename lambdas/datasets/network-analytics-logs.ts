@@ -128,6 +128,7 @@ export const networkAnalyticsLogs = defineMapper({
     UDPPayloadLength: { type: 'int' },
     Verdict: { type: 'string' },
   },
+  derives: ['event.outcome', 'network.direction', 'network.iana_number', 'network.transport', 'network.type'],
   refine({ values, event, vendor }) {
     // The number decides; the name fills in for a number the table does not know, or for no number.
     setIpProtocol(event, values.IPProtocol ?? values.IPProtocolName);

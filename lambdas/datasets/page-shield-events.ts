@@ -39,6 +39,7 @@ export const pageShieldEvents = defineMapper({
     // The resource's host name: url.domain when the URL does not say it (refine).
     URLHost: { type: 'string' },
   },
+  derives: ['event.outcome', 'url.domain'],
   refine({ record, event, vendor }) {
     const action = getField(event, 'event.action');
     const { type, outcome } = actionCategorization(typeof action === 'string' ? action : undefined);

@@ -57,6 +57,8 @@ export const sinkholeHttpLogs = defineMapper({
     UserAgent: { type: 'string', to: 'user_agent.original' },
     Username: { type: 'string', to: 'user.name' },
   },
+  derives: ['destination.port', 'url.port'],
+  derivesVendor: { PasswordSent: 'bool' },
   refine({ record, event, vendor }) {
     if (typeof record.Password === 'string' && record.Password !== '') vendor.PasswordSent = true;
     if (vendor.Headers !== undefined) vendor.Headers = withoutCredentials(vendor.Headers);

@@ -78,6 +78,17 @@ export const spectrumEvents = defineMapper({
     Status: { type: 'int' },
     Timestamp: { type: 'time', to: '@timestamp' },
   },
+  derives: [
+    'destination.port',
+    'event.outcome',
+    'network.bytes',
+    'network.transport',
+    'source.port',
+    'tls.cipher',
+    'tls.established',
+    'tls.version',
+    'tls.version_protocol',
+  ],
   refine({ values, event, vendor }) {
     for (const [name, path] of PORTS) {
       const port = values[name];

@@ -61,6 +61,7 @@ export const sshLogs = defineMapper({
     // → related.user in refine too (the engine does not collect user.effective.*).
     Username: { type: 'string', to: 'user.effective.name' },
   },
+  derives: ['event.outcome', 'network.protocol', 'network.transport', 'related.user'],
   refine({ values, event }) {
     setField(event, 'network.protocol', 'ssh');
     setField(event, 'network.transport', 'tcp');

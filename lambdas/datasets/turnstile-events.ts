@@ -36,6 +36,7 @@ export const turnstileEvents = defineMapper({
     Timestamp: { type: 'time', to: '@timestamp' },
     UserAgent: { type: 'any', to: 'user_agent.original' },
   },
+  derives: ['event.outcome'],
   refine({ event }) {
     const action = getField(event, 'event.action');
     const { type, outcome } = challengeCategorization(typeof action === 'string' ? action : undefined);

@@ -32,6 +32,7 @@ export const warpConfigChanges = defineMapper({
     UserEmail: { type: 'string', to: 'user.email' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.action', 'event.outcome'],
   refine({ event }) {
     setField(event, 'event.action', 'warp_config_changed');
     setField(event, 'event.outcome', 'success');

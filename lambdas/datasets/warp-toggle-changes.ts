@@ -30,6 +30,7 @@ export const warpToggleChanges = defineMapper({
     UserEmail: { type: 'string', to: 'user.email' },
     UserID: { type: 'string', to: 'user.id' },
   },
+  derives: ['event.action', 'event.outcome'],
   refine({ values, event }) {
     const toggled = values.Toggled;
     const action =

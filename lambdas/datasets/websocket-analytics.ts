@@ -60,6 +60,7 @@ export const websocketAnalytics = defineMapper({
     timestampEndNanos: { type: 'time', to: 'event.end', unit: 'ns' },
     timestampStartNanos: { type: 'time', to: ['@timestamp', 'event.start'], unit: 'ns' },
   },
+  derives: ['event.outcome', 'network.protocol'],
   refine({ event }) {
     setField(event, 'network.protocol', 'websocket');
     setField(event, 'event.outcome', closeOutcome(getField(event, 'event.reason')));

@@ -51,6 +51,29 @@ export const workersTraceEvents = defineMapper({
     // Kept, and as event.duration (nanoseconds) in refine.
     WallTimeMs: { type: 'int' },
   },
+  derives: [
+    'email.from.address',
+    'email.to.address',
+    'error.message',
+    'error.type',
+    'event.duration',
+    'event.outcome',
+    'faas.trigger.type',
+    'faas.version',
+    'http.request.method',
+    'http.response.status_code',
+    'http.version',
+    'source.as.number',
+    'source.as.organization.name',
+    'source.geo.city_name',
+    'source.geo.country_iso_code',
+    'source.ip',
+    'tls.cipher',
+    'tls.version',
+    'tls.version_protocol',
+    'url.original',
+    'user_agent.original',
+  ],
   refine({ event, vendor }) {
     const trigger = getField(event, 'event.action');
     if (typeof trigger === 'string') {

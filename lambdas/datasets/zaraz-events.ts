@@ -37,6 +37,7 @@ export const zarazEvents = defineMapper({
     // The engine splits it into url.scheme/domain/port/path/query.
     URL: { type: 'string', to: 'url.original' },
   },
+  derives: ['event.outcome', 'user_agent.original'],
   refine({ record, event }) {
     if (typeof record.EventType === 'string' && record.EventType.toLowerCase().includes('error')) {
       setField(event, 'event.type', ['error']);

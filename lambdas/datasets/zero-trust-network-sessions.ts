@@ -90,6 +90,18 @@ export const zeroTrustNetworkSessions = defineMapper({
     UserID: { type: 'string', to: 'user.id' },
     VirtualNetworkID: { type: 'string' },
   },
+  derives: [
+    'destination.port',
+    'event.outcome',
+    'network.bytes',
+    'network.iana_number',
+    'network.protocol',
+    'network.transport',
+    'source.nat.port',
+    'source.port',
+    'tls.version',
+    'tls.version_protocol',
+  ],
   refine({ values, event, vendor, times }) {
     for (const [name, path] of PORTS) {
       const port = values[name];
