@@ -1,6 +1,7 @@
 /**
  * DNS code tables shared by the DNS datasets (`gateway_dns` now, `dns_logs` and `dns_firewall_logs` later): Cloudflare
- * logs numeric QTYPEs and RCODEs, ECS wants their mnemonics (`dns.question.type: "AAAA"`, `dns.response_code`).
+ * logs numeric QTYPEs, CLASSes and RCODEs, ECS wants their mnemonics (`dns.question.type: "AAAA"`,
+ * `dns.answers.class: "IN"`, `dns.response_code`).
  *
  * Names are those of the IANA "Domain Name System (DNS) Parameters" registry
  * (https://www.iana.org/assignments/dns-parameters/), which is also what SEKOIA's dns_logs table uses
@@ -69,6 +70,20 @@ export const DNS_TYPES: Readonly<Record<number, string>> = {
   32768: 'TA',
   32769: 'DLV',
 };
+
+/** CLASS number → IANA mnemonic (the registry's "Resource Record (RR) CLASSes"; 255 is written "*" there). */
+export const DNS_CLASSES: Readonly<Record<number, string>> = {
+  1: 'IN',
+  3: 'CH',
+  4: 'HS',
+  254: 'NONE',
+  255: 'ANY',
+};
+
+/** The mnemonic of a CLASS number; one without a mnemonic gets RFC 3597's generic `CLASS<n>`. */
+export function dnsClassName(code: number): string {
+  return DNS_CLASSES[code] ?? `CLASS${code}`;
+}
 
 /** RCODE number → IANA name, as written in the registry (mixed case up to 11, upper case for the EDNS ones). */
 export const DNS_RESPONSE_CODES: Readonly<Record<number, string>> = {

@@ -1,5 +1,5 @@
 import { getField, setField } from '../core/ecs.ts';
-import { dnsQuestionName, dnsResponseCodeName, dnsTypeName } from './dns-codes.ts';
+import { dnsClassName, dnsQuestionName, dnsResponseCodeName, dnsTypeName } from './dns-codes.ts';
 import { defineMapper } from './mapper.ts';
 
 /**
@@ -177,8 +177,10 @@ export function decisionCategorization(decision: string): { type: string[]; outc
 
 /**
  * ECS `dns.answers` from ResourceRecordsJSON, a JSON string of `{name, type, class, ttl, rdata}` records (the
- * documented shape): `rdata` becomes ECS `data`, the rest keeps its name. Undefined when the string is not such a
- * list, so the caller keeps the raw value.
+ * documented shape): `rdata` becomes ECS `data`, the rest keeps its name, each in its ECS type (the lake's
+ * `array<struct<name,type,class:string,ttl:bigint,data:string>>`). A type or class written as a number is
+ * named (28 → AAAA, 1 → IN), a TTL written as digits is a number. Undefined when the string is not such a
+ * list or a value cannot be converted, so the caller keeps the raw value.
  */
 export function dnsAnswers(json: unknown): Record<string, unknown>[] | undefined {
   if (typeof json !== 'string' || json === '') return undefined;
@@ -194,17 +196,38 @@ export function dnsAnswers(json: unknown): Record<string, unknown>[] | undefined
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
     const { name, type, class: klass, ttl, rdata } = item as Record<string, unknown>;
     const answer: Record<string, unknown> = {};
-    for (const [key, value] of [
-      ['name', name],
-      ['type', type],
-      ['class', klass],
-      ['ttl', ttl],
-      ['data', rdata],
+    for (const [key, value, convert] of [
+      ['name', name, answerText],
+      ['type', type, (v: unknown) => answerCode(v, dnsTypeName)],
+      ['class', klass, (v: unknown) => answerCode(v, dnsClassName)],
+      ['ttl', ttl, answerTtl],
+      ['data', rdata, answerText],
     ] as const) {
-      if (value !== undefined && value !== null && value !== '') answer[key] = value;
+      if (value === undefined || value === null || value === '') continue;
+      const converted = convert(value);
+      if (converted === undefined) return undefined;
+      answer[key] = converted;
     }
     if (Object.keys(answer).length !== Object.keys(item).length) return undefined;
     answers.push(answer);
   }
   return answers;
+}
+
+function answerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+}
+
+/** A type or class: a name as written, a number (or digits) by its registry name. */
+function answerCode(value: unknown, nameOf: (code: number) => string): string | undefined {
+  const code = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
+  if (typeof code === 'number')
+    return Number.isInteger(code) && code >= 0 && code <= 65535 ? nameOf(code) : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function answerTtl(value: unknown): number | undefined {
+  const ttl = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  return typeof ttl === 'number' && Number.isSafeInteger(ttl) && ttl >= 0 ? ttl : undefined;
 }

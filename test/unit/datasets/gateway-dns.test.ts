@@ -3,6 +3,7 @@ import { getField } from '../../../lambdas/core/ecs.ts';
 import {
   DNS_RESPONSE_CODES,
   DNS_TYPES,
+  dnsClassName,
   dnsQuestionName,
   dnsResponseCodeName,
   dnsTypeName,
@@ -12,6 +13,7 @@ import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
 
 const [blockedQuery] = fixtureLines('gateway_dns', 'blocked-query');
+const [allowedQuery] = fixtureLines('gateway_dns', 'allowed-query');
 
 const base: CfRecord = {
   Datetime: '2026-01-01T00:00:00Z',
@@ -264,6 +266,17 @@ describe('gateway_dns answers', () => {
     { name: 'cdn.example.net', type: 'A', class: 'IN', ttl: 300, rdata: '198.51.100.7' },
   ];
 
+  it('maps the answers and resolved addresses of an allowed query', () => {
+    const event = mapLine(gatewayDns, allowedQuery!);
+    expect(getField(event, 'dns.answers')).toEqual([
+      { name: 'www.example.com', type: 'CNAME', class: 'IN', ttl: 3600, data: 'cdn.example.net.' },
+      { name: 'cdn.example.net', type: 'A', class: 'IN', ttl: 300, data: '192.0.2.80' },
+    ]);
+    expect(getField(event, 'dns.resolved_ip')).toEqual(['192.0.2.80']);
+    expect(getField(event, 'related.ip')).toEqual(['192.0.2.53', '192.0.2.77', '192.0.2.80']);
+    expect(getField(event, 'event.outcome')).toBe('success');
+  });
+
   it('maps ResourceRecordsJSON to dns.answers, rdata as data, and drops the string it came from', () => {
     const event = map({ ResourceRecordsJSON: JSON.stringify(records) });
     expect(getField(event, 'dns.answers')).toEqual([
@@ -284,4 +297,35 @@ describe('gateway_dns answers', () => {
     expect(getField(event, 'dns.answers')).toBeUndefined();
     expect(getField(event, 'cloudflare.ResourceRecordsJSON')).toBe(json);
   });
+
+  it('names a type and class written as numbers and reads a TTL written as digits (the lake types them)', () => {
+    const json = JSON.stringify([
+      { name: 'www.example.com', type: 5, class: 1, ttl: '3600', rdata: 'cdn.example.net.' },
+      { name: 'cdn.example.net', type: '28', class: '1', ttl: 300, rdata: '2001:db8::7' },
+      { name: 'odd.example.net', type: 65280, class: 3, ttl: 0, rdata: '192.0.2.7' },
+    ]);
+    expect(getField(map({ ResourceRecordsJSON: json }), 'dns.answers')).toEqual([
+      { name: 'www.example.com', type: 'CNAME', class: 'IN', ttl: 3600, data: 'cdn.example.net.' },
+      { name: 'cdn.example.net', type: 'AAAA', class: 'IN', ttl: 300, data: '2001:db8::7' },
+      { name: 'odd.example.net', type: 'TYPE65280', class: 'CH', ttl: 0, data: '192.0.2.7' },
+    ]);
+    expect(dnsClassName(42)).toBe('CLASS42');
+  });
+
+  it.each([
+    ['a TTL that is not a number', { ttl: 'long' }],
+    ['a negative TTL', { ttl: -1 }],
+    ['a fractional type', { type: 1.5 }],
+    ['rdata that is an object', { rdata: { address: '192.0.2.7' } }],
+  ])(
+    'keeps ResourceRecordsJSON with %s under cloudflare.* instead of a mistyped dns.answers',
+    (_what, bad) => {
+      const json = JSON.stringify([
+        { name: 'www.example.com', type: 'A', class: 'IN', ttl: 60, rdata: '192.0.2.7', ...bad },
+      ]);
+      const event = map({ ResourceRecordsJSON: json });
+      expect(getField(event, 'dns.answers')).toBeUndefined();
+      expect(getField(event, 'cloudflare.ResourceRecordsJSON')).toBe(json);
+    },
+  );
 });
