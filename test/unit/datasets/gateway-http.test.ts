@@ -242,6 +242,23 @@ describe('gateway_http mapper', () => {
       expect(getField(event, 'cloudflare.BlockedFileHash')).toBeUndefined();
     });
 
+    it('maps the downloads blocked by an MD5 and a SHA-1 hash (fixture lines)', () => {
+      const [md5, sha1] = fixtureLines('gateway_http', 'blocked-by-hash').map((line) =>
+        mapLine(gatewayHttp, line),
+      );
+      expect(md5!.file).toEqual({
+        name: 'setup.msi',
+        hash: { md5: '72ccb603cf143792802f48b032ce105e' },
+        size: 1048576,
+      });
+      expect(sha1!.file).toEqual({
+        name: 'macro.docm',
+        hash: { sha1: '0add9af0cfff6f12f39e791881db48056aceab14' },
+        size: 53248,
+      });
+      expect([md5!.event, sha1!.event]).toMatchObject([{ type: ['denied'] }, { type: ['denied'] }]);
+    });
+
     it('keeps a hash of unknown shape under cloudflare.BlockedFileHash', () => {
       const event = map({ BlockedFileHash: 'abc123', BlockedFileSize: 0 });
       expect(event.file).toBeUndefined();

@@ -7,6 +7,7 @@ import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.t
 
 const [zoneLine] = fixtureLines('websocket_analytics', 'zone-connection');
 const [accountLine] = fixtureLines('websocket_analytics', 'account-connection');
+const [noStartLine] = fixtureLines('websocket_analytics', 'no-start-time');
 
 const zone: CfRecord = {
   EdgeStartTimestamp: '2026-01-01T00:00:00Z',
@@ -100,6 +101,14 @@ describe('websocket_analytics mapper', () => {
     expect(event.tags).toEqual(['timestamp_from_object']);
     expect(getField(event, 'event.end')).toBe('2026-01-01T00:00:01.000000000Z');
     expect(getField(event, 'event.duration')).toBeUndefined();
+  });
+
+  it('maps a zone line whose job left EdgeStartTimestamp out: the object time, tagged, and the end kept', () => {
+    const event = mapLine(websocketAnalytics, noStartLine!);
+    expect(event['@timestamp']).toBe('2026-01-01T00:00:00.000Z');
+    expect(event.tags).toEqual(['timestamp_from_object']);
+    expect(getField(event, 'event.end')).toBe('2026-01-01T10:15:00Z');
+    expect(getField(event, 'event.outcome')).toBe('success');
   });
 
   describe('event.outcome from the close reason', () => {
