@@ -269,7 +269,10 @@ function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unkn
       if (typeof raw === 'boolean') return String(raw);
       break;
     case 'int':
-      if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+      // Beyond 2^53 JSON.parse has rounded the number: its exact digits (from the line) are kept as text, which no
+      // ECS long takes, so the value lands under cloudflare.* exactly as Cloudflare wrote it.
+      if (typeof raw === 'number' && Number.isInteger(raw))
+        return Number.isSafeInteger(raw) ? raw : (exactDigits(raw, key, line) ?? raw);
       if (typeof raw === 'string' && /^-?\d{1,15}$/.test(raw)) return Number(raw);
       break;
     case 'float':
@@ -332,7 +335,8 @@ function scalarToEcs(type: EcsFieldType['type'], value: unknown): unknown {
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       return undefined;
     case 'long':
-      return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+      // A rounded integer would be a wrong value, and one beyond 2^63 fails the lake's bigint column.
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
     case 'double':
       return typeof value === 'number' ? value : undefined;
     case 'boolean':

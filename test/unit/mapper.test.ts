@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getField } from '../../lambdas/core/ecs.ts';
 import { MappingError } from '../../lambdas/core/errors.ts';
 import { type CfRecord, defineMapper } from '../../lambdas/datasets/mapper.ts';
+import { toLakeRow } from '../../lambdas/lake/row.ts';
 import { mapLine, mapRecord } from '../fixtures/datasets/load.ts';
 
 // A made-up table exercising the engine alone (the dataset name only has to be a known one).
@@ -102,6 +103,14 @@ describe('defineMapper engine', () => {
     // JSON.parse rounds both to the same number; the ids must still differ.
     expect(JSON.parse(line('1234567890123456781')).ID).toBe(JSON.parse(line('1234567890123456782')).ID);
     expect(getField(a, 'event.id')).not.toBe(getField(b, 'event.id'));
+  });
+
+  it('keeps an int beyond 2^53 exact under cloudflare.* instead of a rounded ECS long, and so in the lake', () => {
+    const event = mapLine(mapper, '{"Start":"2026-01-01T00:00:00Z","ID":"a","Port":12345678901234567891}');
+    expect(getField(event, 'source.port')).toBeUndefined();
+    expect(getField(event, 'cloudflare.Port')).toBe('12345678901234567891');
+    expect(toLakeRow(event).cloudflare_other).toMatchObject({ port: '12345678901234567891' });
+    expect(getField(map({ Port: 2 ** 53 - 1 }), 'source.port')).toBe(2 ** 53 - 1);
   });
 
   it('keys event.id on the instant of a time field, whatever its timestamp_format', () => {
