@@ -39,11 +39,13 @@ export class CfLogsStack extends Stack {
       retention: config.retention,
       normalize: config.normalize,
       firehose: config.firehose,
+      athena: config.athena,
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       accessLogs: config.accessLogs,
       ...(config.cloudflare.accountId === undefined
         ? {}
         : { cloudflareAccountId: config.cloudflare.accountId }),
+      cloudflareZoneIds: config.cloudflare.zones.map((zone) => zone.id),
       poller: config.poller,
     });
     const { lake } = this;
@@ -54,6 +56,17 @@ export class CfLogsStack extends Stack {
       ['DeliveryStreamName', lake.deliveryStream.deliveryStreamName, 'Firehose stream into the lake'],
       ['QueueUrl', lake.queue.queueUrl, 'Queue of new Logpush objects'],
       ['DeadLetterQueueUrl', lake.deadLetterQueue.queueUrl, 'Dead-letter queue: Logpush objects that failed'],
+      [
+        'GlueDatabaseName',
+        lake.catalog.database.ref,
+        'Glue database of the lake tables (ecs, raw_*, quarantine)',
+      ],
+      [
+        'AthenaWorkGroupName',
+        lake.query.workGroup.ref,
+        'Athena workgroup to query the lake in (saved queries)',
+      ],
+      ['AthenaResultsBucketName', lake.query.resultsBucket.bucketName, 'Bucket of Athena query results'],
       [
         'LogpushDestinationConfTemplate',
         lake.logpushDestinationConf('<dataset>', '<account-or-zone-id>'),

@@ -15,8 +15,12 @@ import {
   type ResolvedPollerSettings,
   resolvePollerSettings,
 } from './api-poller.ts';
+import { LakeCatalog } from './lake-catalog.ts';
 import { LakeDelivery } from './lake-delivery.ts';
+import { LakeQuery } from './lake-query.ts';
 import {
+  ATHENA_SPECS,
+  type AthenaSettings,
   FIREHOSE_SPECS,
   type FirehoseSettings,
   lakeSettingProblems,
@@ -25,6 +29,7 @@ import {
   RETENTION_SPECS,
   type ResolvedLakeSettings,
   type RetentionSettings,
+  show,
   withDefaults,
 } from './lake-settings.ts';
 import { logpushDestinationConf } from './logpush-destination.ts';
@@ -61,6 +66,11 @@ export interface CloudflareLogLakeProps {
    */
   readonly firehose?: FirehoseSettings;
   /**
+   * The Glue database, partition projection and the Athena workgroup.
+   * @default - see {@link AthenaSettings}
+   */
+  readonly athena?: AthenaSettings;
+  /**
    * What happens to buckets and log groups when they leave the stack. `DESTROY` also empties the buckets on
    * deletion (autoDeleteObjects), which deletes the Logpush objects and the whole lake: for test stacks only.
    * @default RemovalPolicy.RETAIN
@@ -72,10 +82,17 @@ export interface CloudflareLogLakeProps {
    */
   readonly accessLogs?: boolean;
   /**
-   * Cloudflare account id; required when the API pollers are enabled.
-   * @default - none
+   * Cloudflare account id (32 lowercase hex); required when the API pollers are enabled. The raw tables of
+   * account datasets project it as their `scope_id`.
+   * @default - none: raw tables of account datasets take `scope_id` from each query
    */
   readonly cloudflareAccountId?: string;
+  /**
+   * Ids (32 lowercase hex) of the Cloudflare zones whose Logpush jobs write into the Logpush bucket; the raw
+   * tables of zone datasets project them as their `scope_id`.
+   * @default - none: raw tables of zone datasets take `scope_id` from each query
+   */
+  readonly cloudflareZoneIds?: readonly string[];
   /**
    * The API pollers (Access authentication logs, account audit logs).
    * @default - off (see {@link PollerSettings})
@@ -85,12 +102,13 @@ export interface CloudflareLogLakeProps {
 
 /**
  * Cloudflare logs in your AWS account: a Logpush bucket Cloudflare may write into, a queue of its new objects,
- * the normalize function that maps them to ECS, and a Firehose stream that writes them into the lake bucket,
- * partitioned by dataset and day.
+ * the normalize function that maps them to ECS, a Firehose stream that writes them into the lake bucket as
+ * Parquet, partitioned by dataset and day, and the Glue catalog and Athena workgroup to query them.
  *
  * ```
  * Logpush ─PutObject─► logpushBucket ─ObjectCreated─► queue (deadLetterQueue) ─► normalizeFunction
- *   ─PutRecordBatch─► deliveryStream ─► lakeBucket ecs/dataset=…/dt=…/
+ *   ─PutRecordBatch─► deliveryStream ─► lakeBucket ecs/dataset=…/dt=…/*.parquet
+ * catalog (Glue): ecs, raw_<dataset> (over logpushBucket), quarantine ◄── workGroup (Athena), saved queries
  * ```
  */
 export class CloudflareLogLake extends Construct {
@@ -108,6 +126,10 @@ export class CloudflareLogLake extends Construct {
   readonly normalizeFunction: NodejsFunction;
   /** The Firehose stream into the lake. */
   readonly deliveryStream: DeliveryStream;
+  /** The Glue database and its tables. */
+  readonly catalog: LakeCatalog;
+  /** The Athena workgroup, its results bucket and the saved queries. */
+  readonly query: LakeQuery;
   /** The settings in force, defaults applied. */
   readonly settings: ResolvedLakeSettings;
   /** The poller settings in force, defaults applied. */
@@ -127,10 +149,13 @@ export class CloudflareLogLake extends Construct {
       retention: withDefaults(RETENTION_SPECS, props.retention),
       normalize: withDefaults(NORMALIZE_SPECS, props.normalize),
       firehose: withDefaults(FIREHOSE_SPECS, props.firehose),
+      athena: withDefaults(ATHENA_SPECS, props.athena),
     };
     this.pollerSettings = resolvePollerSettings(props.poller);
+    const zoneIds = props.cloudflareZoneIds ?? [];
     const problems = [
       ...lakeSettingProblems(this.settings),
+      ...cloudflareIdProblems(props.cloudflareAccountId, zoneIds),
       ...pollerSettingProblems(this.pollerSettings, {
         ...(props.cloudflareAccountId === undefined ? {} : { accountId: props.cloudflareAccountId }),
       }),
@@ -138,7 +163,7 @@ export class CloudflareLogLake extends Construct {
     if (problems.length > 0) {
       throw new ConfigError(problems.map((problem) => `CloudflareLogLake props: ${problem}`).join('\n'));
     }
-    const { retention, normalize, firehose, logpushPrefix, quarantinePrefix } = this.settings;
+    const { retention, normalize, firehose, athena, logpushPrefix, quarantinePrefix } = this.settings;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = retention.logs === 0 ? RetentionDays.INFINITE : (retention.logs as RetentionDays);
 
@@ -165,6 +190,28 @@ export class CloudflareLogLake extends Construct {
       bufferIntervalSeconds: firehose.bufferIntervalSeconds,
       bufferSizeMiB: firehose.bufferSizeMiB,
       logRetention,
+      removalPolicy,
+      accessLogBucket: this.accessLogBucket,
+      // The catalog's tables lie in the lake bucket, which LakeDelivery makes (where it has always been, so its
+      // logical id stays), and the stream needs the catalog's ECS table: LakeDelivery calls this in between.
+      catalog: (lakeBucket) =>
+        new LakeCatalog(this, 'Catalog', {
+          databaseName: athena.databaseName,
+          lakeBucket,
+          logpushBucket: storage.logpushBucket,
+          logpushPrefix,
+          quarantinePrefix,
+          projectionStartDate: athena.projectionStartDate,
+          zoneIds,
+          ...(props.cloudflareAccountId === undefined ? {} : { accountId: props.cloudflareAccountId }),
+        }),
+    });
+    this.catalog = delivery.catalog;
+    this.query = new LakeQuery(this, 'Query', {
+      databaseName: this.catalog.database.ref,
+      scanLimitMiB: athena.scanLimitMiB,
+      resultsRetentionDays: athena.resultsRetentionDays,
+      abortIncompleteUploadDays: retention.abortIncompleteUploads,
       removalPolicy,
       accessLogBucket: this.accessLogBucket,
     });
@@ -196,6 +243,7 @@ export class CloudflareLogLake extends Construct {
       for (const bucket of [
         storage.logpushBucket,
         delivery.lakeBucket,
+        this.query.resultsBucket,
         ...(this.poller ? [this.poller.checkpointBucket] : []),
       ]) {
         acknowledgeNag(
@@ -233,4 +281,26 @@ export class CloudflareLogLake extends Construct {
       region: Stack.of(this).region,
     });
   }
+}
+
+const CLOUDFLARE_ID = /^[0-9a-f]{32}$/;
+
+/** Account and zone ids end up in table parameters (comma-separated lists): they must be what Cloudflare uses. */
+function cloudflareIdProblems(accountId: string | undefined, zoneIds: readonly string[]): string[] {
+  const problems: string[] = [];
+  if (accountId !== undefined && !CLOUDFLARE_ID.test(accountId)) {
+    problems.push(
+      `"cloudflareAccountId" must be 32 lowercase hexadecimal characters, got ${show(accountId)}`,
+    );
+  }
+  zoneIds.forEach((zoneId, index) => {
+    if (!CLOUDFLARE_ID.test(zoneId)) {
+      problems.push(
+        `"cloudflareZoneIds[${index}]" must be 32 lowercase hexadecimal characters, got ${show(zoneId)}`,
+      );
+    } else if (zoneIds.indexOf(zoneId) !== index) {
+      problems.push(`"cloudflareZoneIds[${index}]" repeats ${show(zoneId)}`);
+    }
+  });
+  return problems;
 }

@@ -21,6 +21,8 @@ import {
   resolvePollerSettings,
 } from './api-poller.ts';
 import {
+  ATHENA_SPECS,
+  type AthenaSettings,
   FIREHOSE_SPECS,
   type FirehoseSettings,
   lakeSettingProblems,
@@ -69,6 +71,8 @@ export interface CfLogsConfig {
   readonly retention: Required<RetentionSettings>;
   readonly normalize: Required<NormalizeFunctionSettings>;
   readonly firehose: Required<FirehoseSettings>;
+  /** The Glue database, partition projection and the Athena workgroup. */
+  readonly athena: Required<AthenaSettings>;
   readonly removalPolicy: RemovalPolicySetting;
   readonly accessLogs: boolean;
   /** The API pollers (off unless `poller.enabled`). */
@@ -97,6 +101,7 @@ const SETTINGS: Readonly<Record<string, SettingKind>> = {
   ...kindOf(RETENTION_SPECS, 'retention'),
   ...kindOf(NORMALIZE_SPECS, 'normalize'),
   ...kindOf(FIREHOSE_SPECS, 'firehose'),
+  ...kindOf(ATHENA_SPECS, 'athena'),
   removalPolicy: 'string',
   accessLogs: 'boolean',
   'poller.enabled': 'boolean',
@@ -267,6 +272,7 @@ function checkConfig(
     retention: withDefaults(RETENTION_SPECS, section('retention') as RetentionSettings),
     normalize: withDefaults(NORMALIZE_SPECS, section('normalize') as NormalizeFunctionSettings),
     firehose: withDefaults(FIREHOSE_SPECS, section('firehose') as FirehoseSettings),
+    athena: withDefaults(ATHENA_SPECS, section('athena') as AthenaSettings),
   };
   for (const problem of lakeSettingProblems(lake)) problems.push(`${MESSAGE_PREFIX}${problem}`);
 

@@ -1,14 +1,16 @@
 import { Aws, Duration, type RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
-  AppendDelimiterToRecordProcessor,
-  Compression,
   DeliveryStream,
   EnableLogging,
   JsonParsingEngine,
   MetadataExtractionProcessor,
+  OpenXJsonInputFormat,
+  ParquetCompression,
+  ParquetOutputFormat,
   RecordDeAggregationProcessor,
   S3Bucket,
+  SchemaConfiguration,
   StreamEncryption,
 } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -19,7 +21,9 @@ import {
   LAKE_EVENTS_PREFIX_TEMPLATE,
   PARTITION_JQ_QUERY,
 } from '../lambdas/core/partition.ts';
+import { LAKE_JSON_KEY_MAPPINGS } from '../lambdas/lake/schema.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX } from '../lambdas/settings.ts';
+import type { LakeCatalog } from './lake-catalog.ts';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 
@@ -44,11 +48,16 @@ export interface LakeDeliveryProps {
   readonly removalPolicy: RemovalPolicy;
   /** Bucket receiving server access logs, when they are on. */
   readonly accessLogBucket?: IBucket;
+  /**
+   * Builds the Glue catalog, given the lake bucket its tables lie in; its ECS table is the schema Firehose
+   * converts records to Parquet with. Called once, before the stream is made.
+   */
+  readonly catalog: (lakeBucket: IBucket) => LakeCatalog;
 }
 
 /**
- * The lake bucket and the Firehose stream (Direct PUT) that writes ECS events into it, partitioned by dataset
- * and day, gzip-compressed NDJSON.
+ * The lake bucket and the Firehose stream (Direct PUT) that writes ECS events into it as Parquet, partitioned by
+ * dataset and day, with the schema of the catalog's ECS table.
  */
 export class LakeDelivery extends Construct {
   /** The lake: ECS events, Firehose errors and the quarantine. */
@@ -59,6 +68,8 @@ export class LakeDelivery extends Construct {
   readonly deliveryRole: Role;
   /** Firehose's error log group. */
   readonly logGroup: LogGroup;
+  /** The Glue catalog (built by `props.catalog`). */
+  readonly catalog: LakeCatalog;
 
   constructor(scope: Construct, id: string, props: LakeDeliveryProps) {
     super(scope, id);
@@ -76,6 +87,20 @@ export class LakeDelivery extends Construct {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
+
+    this.catalog = props.catalog(this.lakeBucket);
+    const { database, ecsTable } = this.catalog;
+    // What Firehose reads to convert records (Firehose DG, "Grant Firehose access to an Amazon S3 destination"):
+    // the ECS table, in this account's catalog, in the stack's region.
+    const glueArns = [
+      Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
+      Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: database.ref }),
+      Stack.of(this).formatArn({
+        service: 'glue',
+        resource: 'table',
+        resourceName: `${database.ref}/${ecsTable.ref}`,
+      }),
+    ];
 
     const objectArns = [LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX].map((prefix) =>
       this.lakeBucket.arnForObjects(`${prefix}/*`),
@@ -103,6 +128,12 @@ export class LakeDelivery extends Construct {
               effect: Effect.ALLOW,
               actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
               resources: objectArns,
+            }),
+            new PolicyStatement({
+              sid: 'ParquetSchema',
+              effect: Effect.ALLOW,
+              actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
+              resources: glueArns,
             }),
             new PolicyStatement({
               sid: 'ErrorLog',
@@ -134,17 +165,23 @@ export class LakeDelivery extends Construct {
       dynamicPartitioning: { enabled: true },
       processors: [
         // The function packs up to 500 NDJSON events per record to dodge the 5 KB billing floor; split them
-        // back first (deaggregation is capped at 500 sub-records, PRACTICES 3.3), then partition each event,
-        // then end each one with a newline so the S3 objects are NDJSON (PRACTICES 3.4).
+        // back first (deaggregation is capped at 500 sub-records, PRACTICES 3.3), then partition each event.
         RecordDeAggregationProcessor.json(),
         new MetadataExtractionProcessor(
           { metadataExtractionQuery: PARTITION_JQ_QUERY, jsonParsingEngine: JsonParsingEngine.JQ_1_6 },
           ['dataset', 'dt'],
         ),
-        new AppendDelimiterToRecordProcessor(),
       ],
-      compression: Compression.GZIP,
-      fileExtension: '.json.gz',
+      // Each event becomes a row of the ECS table's schema; a field the table does not declare would be dropped,
+      // which the lake row shape (lambdas/lake/row.ts) rules out. The OpenX SerDe reads `@timestamp` into `ts`
+      // (Athena allows no `@` in names) and ISO 8601 `…Z` times into timestamps. Parquet is compressed inside
+      // (Snappy), so S3 compression stays off: Firehose refuses both (PRACTICES 3.4).
+      dataFormatConversion: {
+        schemaConfiguration: SchemaConfiguration.fromCfnTable(ecsTable),
+        inputFormat: new OpenXJsonInputFormat({ columnToJsonKeyMappings: { ...LAKE_JSON_KEY_MAPPINGS } }),
+        outputFormat: new ParquetOutputFormat({ compression: ParquetCompression.SNAPPY }),
+      },
+      fileExtension: '.parquet',
       bufferingInterval: Duration.seconds(props.bufferIntervalSeconds),
       bufferingSize: Size.mebibytes(props.bufferSizeMiB),
       loggingConfig: new EnableLogging(this.logGroup),

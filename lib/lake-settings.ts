@@ -79,7 +79,7 @@ export interface NormalizeFunctionSettings {
   readonly logLevel?: LogLevel;
 }
 
-/** Buffering of the Firehose stream into the lake bucket. */
+/** Buffering of the Firehose stream into the lake bucket (one Parquet object per partition and buffer). */
 export interface FirehoseSettings {
   /**
    * Seconds Firehose buffers before writing an object.
@@ -91,6 +91,31 @@ export interface FirehoseSettings {
    * @default 128
    */
   readonly bufferSizeMiB?: number;
+}
+
+/** Athena and the Glue catalog: the database, partition projection, the query workgroup. */
+export interface AthenaSettings {
+  /**
+   * Largest amount of data one query may scan, in MiB (the workgroup's `BytesScannedCutoffPerQuery`): Athena
+   * cancels a query that goes past it, so a query without a partition filter cannot run up a bill. 0: no limit.
+   * @default 10240 (10 GiB)
+   */
+  readonly scanLimitMiB?: number;
+  /**
+   * Days query results stay in the results bucket.
+   * @default 30
+   */
+  readonly resultsRetentionDays?: number;
+  /**
+   * First day (`yyyy-MM-dd`, UTC) partition projection offers: queries see partitions from this day to today.
+   * @default '2020-01-01'
+   */
+  readonly projectionStartDate?: string;
+  /**
+   * Name of the Glue database holding the tables.
+   * @default 'cloudflare_logs'
+   */
+  readonly databaseName?: string;
 }
 
 /** An integer setting: its default and what it may be. */
@@ -110,6 +135,15 @@ export interface EnumSpec<T extends string = string> {
   readonly kind: 'enum';
   readonly default: T;
   readonly values: readonly T[];
+}
+
+/** A string setting of a given shape. */
+export interface TextSpec {
+  readonly kind: 'text';
+  readonly default: string;
+  /** What the value must be, as a phrase that follows "must be". */
+  readonly expected: string;
+  readonly valid: (value: string) => boolean;
 }
 
 /** Values CloudWatch Logs accepts as a retention in days (PutRetentionPolicy API). */
@@ -163,10 +197,46 @@ export const NORMALIZE_SPECS = {
 
 /** Specs of the Firehose buffering settings. */
 export const FIREHOSE_SPECS = {
-  // With dynamic partitioning Firehose needs an interval of 60..900 s and a size of 64..128 MiB (PRACTICES 3.4).
+  // With dynamic partitioning Firehose needs an interval of 60..900 s and a size of 64..128 MiB (PRACTICES 3.4);
+  // record format conversion (Parquet) has the same 64 MiB minimum.
   bufferIntervalSeconds: { kind: 'integer', default: 300, min: 60, max: 900 },
   bufferSizeMiB: { kind: 'integer', default: 128, min: 64, max: 128 },
 } as const satisfies Record<keyof FirehoseSettings, IntegerSpec>;
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True when `value` is a real calendar day written `yyyy-MM-dd`, from 1970 on. */
+function isDay(value: string): boolean {
+  const match = DATE_PATTERN.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1970 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+// Glue allows 255 characters; Athena wants lower case letters, digits and underscores, and a name that starts with
+// a letter needs no quoting in queries (Athena UG, "Name databases, tables, and columns").
+const DATABASE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,254}$/;
+
+/** Specs of the Athena settings. */
+export const ATHENA_SPECS = {
+  // Athena's minimum cutoff is 10 MB (10,000,000 bytes; 10 MiB is above it); the maximum, 1 PiB, is only a
+  // bound on typing mistakes.
+  scanLimitMiB: { kind: 'integer', default: 10_240, min: 10, max: 1_073_741_824, zeroMeans: 'no limit' },
+  resultsRetentionDays: { kind: 'integer', default: 30, min: 1, max: RETENTION_MAX_DAYS },
+  projectionStartDate: {
+    kind: 'text',
+    default: '2020-01-01',
+    expected: 'a day written yyyy-MM-dd, 1970-01-01 or later',
+    valid: isDay,
+  },
+  databaseName: {
+    kind: 'text',
+    default: 'cloudflare_logs',
+    expected: 'a Glue database name: a lower case letter, then lower case letters, digits or _ (at most 255)',
+    valid: (value) => DATABASE_NAME_PATTERN.test(value),
+  },
+} as const satisfies { readonly [K in keyof AthenaSettings]-?: IntegerSpec | TextSpec };
 
 /** Settings with every default applied. */
 export interface ResolvedLakeSettings {
@@ -175,6 +245,7 @@ export interface ResolvedLakeSettings {
   readonly retention: Required<RetentionSettings>;
   readonly normalize: Required<NormalizeFunctionSettings>;
   readonly firehose: Required<FirehoseSettings>;
+  readonly athena: Required<AthenaSettings>;
 }
 
 /** Applies the specs' defaults to whatever is unset. */
@@ -228,6 +299,24 @@ export function prefixProblem(value: unknown): string | undefined {
   );
 }
 
+/** Like {@link integerProblem}, for a string of a given shape. */
+export function textProblem(value: unknown, spec: TextSpec): string | undefined {
+  if (typeof value === 'string' && spec.valid(value)) return undefined;
+  return `must be ${spec.expected}, got ${show(value)}`;
+}
+
+/** The problem of a value against its spec, or `undefined` when it is fine. */
+export function specProblem(value: unknown, spec: IntegerSpec | EnumSpec | TextSpec): string | undefined {
+  switch (spec.kind) {
+    case 'integer':
+      return integerProblem(value, spec);
+    case 'enum':
+      return enumProblem(value, spec);
+    case 'text':
+      return textProblem(value, spec);
+  }
+}
+
 /** The quarantine prefix must stay clear of the prefixes Firehose writes, or the function could write there. */
 export function quarantinePrefixProblem(value: string): string | undefined {
   const first = value.split('/')[0];
@@ -255,14 +344,11 @@ export function lakeSettingProblems(settings: ResolvedLakeSettings): string[] {
     ['retention', RETENTION_SPECS, settings.retention],
     ['normalize', NORMALIZE_SPECS, settings.normalize],
     ['firehose', FIREHOSE_SPECS, settings.firehose],
+    ['athena', ATHENA_SPECS, settings.athena],
   ] as const;
   for (const [section, specs, values] of sections) {
-    for (const [key, spec] of Object.entries(specs) as [string, IntegerSpec | EnumSpec][]) {
-      const value = (values as Record<string, unknown>)[key];
-      add(
-        `${section}.${key}`,
-        spec.kind === 'integer' ? integerProblem(value, spec) : enumProblem(value, spec),
-      );
+    for (const [key, spec] of Object.entries(specs) as [string, IntegerSpec | EnumSpec | TextSpec][]) {
+      add(`${section}.${key}`, specProblem((values as Record<string, unknown>)[key], spec));
     }
   }
   return problems;

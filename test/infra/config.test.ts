@@ -60,6 +60,12 @@ describe('configuration defaults', () => {
         logLevel: 'INFO',
       },
       firehose: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 },
+      athena: {
+        scanLimitMiB: 10240,
+        resultsRetentionDays: 30,
+        projectionStartDate: '2020-01-01',
+        databaseName: 'cloudflare_logs',
+      },
       removalPolicy: 'retain',
       accessLogs: true,
       poller: {

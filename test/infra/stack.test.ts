@@ -35,6 +35,7 @@ const ids = {
   normalizeFunction: logicalId(lake.normalizeFunction),
   normalizeRole: logicalId(lake.normalizeFunction.role!),
   deliveryStream: logicalId(lake.deliveryStream),
+  resultsBucket: logicalId(lake.query.resultsBucket),
 };
 const fn = template.toJSON().Resources[ids.normalizeFunction].Properties;
 const deliveryRoleId = template.toJSON().Resources[ids.deliveryStream].Properties
@@ -156,7 +157,7 @@ describe('every bucket', () => {
 
   it('blocks public access, encrypts with SSE-S3, disables ACLs and aborts abandoned uploads', () => {
     expect(Object.keys(buckets).sort()).toEqual(
-      [ids.accessLogBucket, ids.lakeBucket, ids.logpushBucket].sort(),
+      [ids.accessLogBucket, ids.lakeBucket, ids.logpushBucket, ids.resultsBucket].sort(),
     );
     for (const bucket of Object.values(buckets)) {
       expect(bucket.Properties).toMatchObject({
@@ -363,19 +364,19 @@ describe('the Firehose stream', () => {
     expect(stream.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
   });
 
-  it('partitions gzip NDJSON into the lake by dataset and event day', () => {
+  it('partitions Parquet into the lake by dataset and event day', () => {
     expect(destination).toMatchObject({
       BucketARN: arnOf(ids.lakeBucket),
       Prefix: `${LAKE_ECS_PREFIX}/dataset=!{partitionKeyFromQuery:dataset}/dt=!{partitionKeyFromQuery:dt}/`,
       ErrorOutputPrefix: `${LAKE_ERROR_PREFIX}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
       DynamicPartitioningConfiguration: { Enabled: true },
-      CompressionFormat: 'GZIP',
-      FileExtension: '.json.gz',
+      FileExtension: '.parquet',
       BufferingHints: { IntervalInSeconds: 300, SizeInMBs: 128 },
     });
+    expect(destination.DataFormatConversionConfiguration.Enabled).toBe(true);
   });
 
-  it('de-aggregates, extracts the partition keys with JQ, then appends newlines, in that order', () => {
+  it('de-aggregates, then extracts the partition keys with JQ, in that order', () => {
     expect(destination.ProcessingConfiguration).toEqual({
       Enabled: true,
       Processors: [
@@ -393,7 +394,6 @@ describe('the Firehose stream', () => {
             { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
           ],
         },
-        { Type: 'AppendDelimiterToRecord', Parameters: [] },
       ],
     });
     expect(PARTITION_QUERY).toBe('{dataset: .event.dataset, dt: (.["@timestamp"] | .[0:10])}');
@@ -412,9 +412,11 @@ describe('the Firehose stream', () => {
     ]);
   });
 
-  it('may write only under ecs/ and errors/ of the lake bucket', () => {
+  it('may write only under ecs/ and errors/ of the lake bucket, and read only the ECS table', () => {
     const logGroupId = destination.CloudWatchLoggingOptions.LogGroupName.Ref as string;
-    expect(grantsOf(roleStatements(template, deliveryRoleId))).toEqual(
+    const glue = ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'];
+    const granted = grantsOf(roleStatements(template, deliveryRoleId));
+    expect(granted.filter(([action]) => !action.startsWith('glue:'))).toEqual(
       grants([
         [['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], arnOf(ids.lakeBucket)],
         [['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], objectsArn(ids.lakeBucket, 'ecs/*')],
@@ -422,6 +424,10 @@ describe('the Firehose stream', () => {
         [['logs:PutLogEvents'], arnOf(logGroupId)],
       ]),
     );
+    // The Glue resources are checked in lake-catalog.test.ts; here only that nothing else is granted.
+    expect(
+      new Set(granted.filter(([action]) => action.startsWith('glue:')).map(([action]) => action)),
+    ).toEqual(new Set(glue));
   });
 
   it('is assumed only by Firehose on behalf of this account', () => {

@@ -36,6 +36,12 @@ const { stack, template } = synthesize({
     logLevel: 'DEBUG',
   },
   firehose: { bufferIntervalSeconds: 60, bufferSizeMiB: 64 },
+  athena: {
+    scanLimitMiB: 0,
+    resultsRetentionDays: 1,
+    projectionStartDate: '2025-06-01',
+    databaseName: 'cf_test',
+  },
   removalPolicy: 'destroy',
   accessLogs: false,
 });
@@ -47,6 +53,7 @@ const ids = {
   normalizeFunction: logicalId(lake.normalizeFunction),
   normalizeRole: logicalId(lake.normalizeFunction.role!),
   deliveryStream: logicalId(lake.deliveryStream),
+  resultsBucket: logicalId(lake.query.resultsBucket),
 };
 const resources = template.toJSON().Resources;
 const fn = resources[ids.normalizeFunction].Properties;
@@ -61,11 +68,12 @@ describe('a stack configured away from every default', () => {
     expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 
-  it('acknowledges the missing access logs on both buckets, saying it was configured', () => {
+  it('acknowledges the missing access logs on every bucket, saying it was configured', () => {
     const s1 = acknowledgments(stack).filter(({ id }) => id === 'AwsSolutions-S1');
     expect(s1.map(({ path }) => path)).toEqual([
       'CfLogs/LogLake/Storage/LogpushBucket',
       'CfLogs/LogLake/Delivery/LakeBucket',
+      'CfLogs/LogLake/Query/ResultsBucket',
     ]);
     for (const { reason } of s1) expect(reason).toContain('accessLogs: false');
   });
@@ -73,12 +81,12 @@ describe('a stack configured away from every default', () => {
   it('has no access-log bucket and no server access logging', () => {
     expect(lake.accessLogBucket).toBeUndefined();
     const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
-    expect(buckets).toHaveLength(2);
+    expect(buckets).toHaveLength(3);
     for (const bucket of buckets) expect(bucket.Properties.LoggingConfiguration).toBeUndefined();
   });
 
   it('deletes and empties the buckets and log groups with the stack', () => {
-    for (const id of [ids.logpushBucket, ids.lakeBucket]) {
+    for (const id of [ids.logpushBucket, ids.lakeBucket, ids.resultsBucket]) {
       expect(resources[id].DeletionPolicy).toBe('Delete');
       template.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: id } });
     }
@@ -105,6 +113,49 @@ describe('a stack configured away from every default', () => {
       },
       { Id: 'ExpireEcsEvents', Prefix: 'ecs/', ExpirationInDays: 400, Status: 'Enabled' },
     ]);
+    expect(resources[ids.resultsBucket].Properties.LifecycleConfiguration.Rules).toEqual([
+      {
+        Id: 'AbortIncompleteMultipartUploads',
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+        Status: 'Enabled',
+      },
+      { Id: 'ExpireQueryResults', ExpirationInDays: 1, Status: 'Enabled' },
+    ]);
+  });
+
+  it('sets no scan limit on the workgroup when the limit is 0', () => {
+    const [workGroup] = Object.values(template.findResources('AWS::Athena::WorkGroup'));
+    expect(workGroup?.Properties.WorkGroupConfiguration.EnforceWorkGroupConfiguration).toBe(true);
+    expect(workGroup?.Properties.WorkGroupConfiguration).not.toHaveProperty('BytesScannedCutoffPerQuery');
+  });
+
+  it('names the database, starts projection and places the tables as configured', () => {
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'cf_test' } });
+    const tables = Object.values(template.findResources('AWS::Glue::Table'));
+    expect(tables).toHaveLength(39);
+    for (const table of tables) {
+      expect(table.Properties.DatabaseName).toEqual({ Ref: stack.getLogicalId(lake.catalog.database) });
+      const parameters = table.Properties.TableInput.Parameters as Record<string, unknown>;
+      const ranges = Object.entries(parameters).filter(([key]) => key.endsWith('.range'));
+      expect(ranges.map(([, range]) => range)).toEqual([
+        table.Properties.TableInput.Name.startsWith('raw_') ? '20250601,NOW' : '2025-06-01,NOW',
+      ]);
+    }
+    const byName = (name: string) =>
+      tables.find((table) => table.Properties.TableInput.Name === name)?.Properties.TableInput;
+    expect(byName('quarantine').StorageDescriptor.Location).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: ids.lakeBucket }, '/bad-lines/']],
+    });
+    expect(byName('raw_magic_bgp_logs').StorageDescriptor.Location).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: ids.logpushBucket }, '/cloudflare/logpush/magic_bgp_logs/']],
+    });
+    // An account but no zone: account datasets project the account, zone-only datasets take it from the query.
+    expect(byName('raw_magic_bgp_logs').Parameters).toMatchObject({
+      'projection.scope_id.type': 'enum',
+      'projection.scope_id.values': '0123456789abcdef0123456789abcdef',
+    });
+    expect(byName('raw_http_requests').Parameters).toMatchObject({ 'projection.scope_id.type': 'injected' });
+    expect(byName('raw_http_requests').Parameters).not.toHaveProperty('projection.scope_id.values');
   });
 
   it('follows the Logpush prefix in the Cloudflare grant, the notification and the function grant', () => {
