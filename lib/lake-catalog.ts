@@ -45,7 +45,7 @@ interface StorageFormat {
   readonly serdeInfo: CfnTable.SerdeInfoProperty;
 }
 
-/** What Firehose writes: Parquet (Snappy). */
+/** What Firehose writes: Parquet (GZIP, LAKE_PARQUET_COMPRESSION). */
 const PARQUET: StorageFormat = {
   classification: 'parquet',
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',

@@ -21,7 +21,7 @@ import {
   LAKE_EVENTS_PREFIX_TEMPLATE,
   PARTITION_JQ_QUERY,
 } from '../lambdas/core/partition.ts';
-import { LAKE_JSON_KEY_MAPPINGS } from '../lambdas/lake/schema.ts';
+import { LAKE_JSON_KEY_MAPPINGS, LAKE_PARQUET_COMPRESSION } from '../lambdas/lake/schema.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX } from '../lambdas/settings.ts';
 import type { LakeCatalog } from './lake-catalog.ts';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.ts';
@@ -175,11 +175,13 @@ export class LakeDelivery extends Construct {
       // Each event becomes a row of the ECS table's schema; a field the table does not declare would be dropped,
       // which the lake row shape (lambdas/lake/row.ts) rules out. The OpenX SerDe reads `@timestamp` into `ts`
       // (Athena allows no `@` in names) and ISO 8601 `…Z` times into timestamps. Parquet is compressed inside
-      // (Snappy), so S3 compression stays off: Firehose refuses both (PRACTICES 3.4).
+      // (GZIP, LAKE_PARQUET_COMPRESSION), so S3 compression stays off: Firehose refuses both (PRACTICES 3.4).
       dataFormatConversion: {
         schemaConfiguration: SchemaConfiguration.fromCfnTable(ecsTable),
         inputFormat: new OpenXJsonInputFormat({ columnToJsonKeyMappings: { ...LAKE_JSON_KEY_MAPPINGS } }),
-        outputFormat: new ParquetOutputFormat({ compression: ParquetCompression.SNAPPY }),
+        outputFormat: new ParquetOutputFormat({
+          compression: ParquetCompression.of(LAKE_PARQUET_COMPRESSION),
+        }),
       },
       fileExtension: '.parquet',
       bufferingInterval: Duration.seconds(props.bufferIntervalSeconds),

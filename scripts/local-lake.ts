@@ -3,7 +3,7 @@
  * Lambda: only scripts and tests import this file):
  *
  * - {@link convertLakeToParquet} does what Firehose's record format conversion does to the files the local
- *   pipeline wrote: each `ecs/dataset=…/dt=…/*.json.gz` becomes Parquet (Snappy) with the Glue table's schema.
+ *   pipeline wrote: each `ecs/dataset=…/dt=…/*.json.gz` becomes Parquet (GZIP, as Firehose writes it) with the Glue table's schema.
  * - {@link openLocalLake} opens the lake under the Glue table names (`ecs`, `quarantine`, `raw_<dataset>`) and
  *   runs Athena SQL on it, translated by `toDuckDb`.
  */
@@ -25,6 +25,7 @@ import {
   duckdbType,
   LAKE_DATASETS,
   LAKE_JSON_KEY_MAPPINGS,
+  LAKE_PARQUET_COMPRESSION,
   LAKE_SCHEMA,
   LAKE_TABLES,
   type LakeColumn,
@@ -195,7 +196,7 @@ const LAKE_JSON_FILE = new RegExp(`^${LAKE_ECS_PREFIX}/dataset=[^/]+/dt=[^/]+/[^
  * Converts the lake's event files to Parquet as Firehose's record format conversion would: every
  * `ecs/dataset=*\/dt=*\/*.json.gz` becomes `<same name>.parquet` beside it (the JSON file removed), with the
  * columns of `schema` (the Glue table's) in table order, `ts` read from `@timestamp` like the SerDe's key
- * mapping, Snappy compression.
+ * mapping, the lake's Parquet compression (LAKE_PARQUET_COMPRESSION).
  *
  * DuckDB's `read_json` with `columns` ignores keys it was not given (as does the OpenX SerDe), and no option
  * makes it object, so each row is first checked against the schema: an undeclared key, or an object where a
@@ -231,7 +232,7 @@ export async function convertLakeToParquet(
       try {
         await connection.run(
           `COPY (SELECT ${select} FROM read_json(${sqlString(source)}, format = 'newline_delimited', ` +
-            `records = true, columns = ${columns})) TO ${sqlString(target)} (FORMAT PARQUET, COMPRESSION SNAPPY)`,
+            `records = true, columns = ${columns})) TO ${sqlString(target)} (FORMAT PARQUET, COMPRESSION ${LAKE_PARQUET_COMPRESSION})`,
         );
       } catch (error) {
         await rm(target, { force: true });

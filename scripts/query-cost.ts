@@ -36,6 +36,11 @@ import {
 } from './local-lake.ts';
 import { runLocalPipeline } from './local-pipeline.ts';
 
+/**
+ * `node scripts/query-cost.ts [--events N] [--query ID] [--sql "SELECT …"]…`: the measurement on N synthetic
+ * firewall events of one day (the README's cost figures).
+ */
+
 /** The saved query `npm start` measures, a typical one: WAF blocks by rule and host over a range of days. */
 export const COST_QUERY_ID = 'waf-blocks-by-rule-and-host';
 
@@ -376,6 +381,8 @@ async function main(): Promise<void> {
     options: {
       events: { type: 'string', default: '100000' },
       query: { type: 'string', default: COST_QUERY_ID },
+      // Ad-hoc Athena SQL over `ecs` to measure too; every `?` is the day.
+      sql: { type: 'string', multiple: true, default: [] },
     },
   });
   const events = Number(values.events);
@@ -416,6 +423,14 @@ async function main(): Promise<void> {
         `  lake: ${kb(parquet)} Parquet (${converted.length} file(s)) vs ${kb(json)} of the same rows as gzip JSON`,
       );
       console.log(`  "${query.name}" ${describeEstimate(estimate)}`);
+      for (const sql of values.sql) {
+        const adHoc = await estimateScan(
+          lake,
+          sql,
+          [...sql.matchAll(/\?/g)].map(() => day),
+        );
+        console.log(`  ${sql.replace(/\s+/g, ' ')}\n    ${describeEstimate(adHoc)}`);
+      }
     } finally {
       lake.close();
     }

@@ -71,6 +71,13 @@ export const VENDOR_OTHER_COLUMN = 'cloudflare_other';
 /** Column name → JSON key, for the OpenX JSON SerDe (Firehose's deserializer) and the local lake. */
 export const LAKE_JSON_KEY_MAPPINGS: Readonly<Record<string, string>> = { [TIMESTAMP_COLUMN]: '@timestamp' };
 
+/**
+ * Parquet compression of the lake, for Firehose and the local lake alike. GZIP rather than Firehose's usual Snappy:
+ * Athena bills the compressed bytes it reads, and on the project's synthetic firewall events GZIP made the lake and
+ * the columns a typical saved query reads about a third smaller (the README's cost section has the figures).
+ */
+export const LAKE_PARQUET_COMPRESSION = 'GZIP';
+
 /** Athena: lower case letters, digits and underscore; at most 255 characters (Athena UG, naming). */
 export const LAKE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,254}$/;
 

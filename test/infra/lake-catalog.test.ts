@@ -267,13 +267,13 @@ describe('the Firehose Parquet conversion', () => {
   const destination = resources[ids.deliveryStream]?.Properties.ExtendedS3DestinationConfiguration;
   const roleId = destination.RoleARN['Fn::GetAtt'][0] as string;
 
-  it('reads JSON with the OpenX SerDe (@timestamp into ts) and writes Snappy Parquet in the ECS table schema', () => {
+  it('reads JSON with the OpenX SerDe (@timestamp into ts) and writes GZIP Parquet in the ECS table schema', () => {
     expect(destination.DataFormatConversionConfiguration).toEqual({
       Enabled: true,
       InputFormatConfiguration: {
         Deserializer: { OpenXJsonSerDe: { ColumnToJsonKeyMappings: { ts: '@timestamp' } } },
       },
-      OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+      OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'GZIP' } } },
       SchemaConfiguration: {
         CatalogId: { Ref: 'AWS::AccountId' },
         DatabaseName: { Ref: ids.database },
