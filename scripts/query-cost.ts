@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { SAVED_QUERIES } from '../lambdas/lake/queries.ts';
+import { mulberry32 } from '../test/support/prng.ts';
 import {
   convertLakeToParquet,
   type LocalLake,
@@ -266,18 +267,6 @@ export function describeEstimate(e: ScanEstimate): string {
   );
 }
 
-/** mulberry32: a small deterministic PRNG, so a synthetic lake is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HOSTS = [
   'www.example.com',
   'api.example.com',
@@ -321,7 +310,7 @@ const COUNTRIES = ['us', 'de', 'fr', 'br', 'cn', 'ru', 'in', 'nl', 'jp', 'gb'];
  * compress them comparably; the figures are an illustration, not a benchmark of any real traffic.
  */
 export function syntheticFirewallLines(count: number, day: string, seed = 1): string[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const hex16 = () =>
     Array.from({ length: 2 }, () =>
