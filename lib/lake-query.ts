@@ -3,6 +3,7 @@ import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import type { Bucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SAVED_QUERIES, type SavedQuery } from '../lambdas/lake/queries.ts';
+import { countPlaceholders } from '../scripts/athena-dialect.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 
 /** Props of {@link LakeQuery}. */
@@ -126,9 +127,8 @@ function savedQueryProblems(query: SavedQuery, index: number, all: readonly Save
         `${DESCRIPTION_MAX_LENGTH}`,
     );
   }
-  // A `?` inside a string literal or a comment is not a parameter.
-  const code = query.sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
-  const placeholders = code.match(/\?/g)?.length ?? 0;
+  // Counted by the dialect's tokenizer: a `?` in a string, a quoted name or a comment is not a parameter.
+  const placeholders = countPlaceholders(query.sql);
   if (placeholders !== query.parameters.length) {
     add(`has ${placeholders} "?" in its SQL but ${query.parameters.length} parameters`);
   }
