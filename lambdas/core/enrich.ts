@@ -36,21 +36,21 @@ export function enrichedFields(paths: ReadonlySet<string>): Set<string> {
   const add = (...fields: string[]) => {
     for (const f of fields) out.add(f);
   };
-  const domainParts = (prefix: string) =>
+  const domainFields = (prefix: string) =>
     add(`${prefix}.registered_domain`, `${prefix}.subdomain`, `${prefix}.top_level_domain`);
   if (paths.has('url.original') || paths.has('url.full')) {
     add('url.path', 'url.query', 'url.fragment', 'url.full', 'url.scheme', 'url.domain', 'url.port');
-    domainParts('url');
+    domainFields('url');
   }
-  if (paths.has('url.domain')) domainParts('url');
+  if (paths.has('url.domain')) domainFields('url');
   for (const side of ENDPOINTS) {
     if (paths.has(`${side}.domain`)) {
       add(`${side}.address`);
-      domainParts(side);
+      domainFields(side);
     }
     if (paths.has(`${side}.ip`)) add(`${side}.address`);
   }
-  if (paths.has('dns.question.name')) domainParts('dns.question');
+  if (paths.has('dns.question.name')) domainFields('dns.question');
   if (paths.has('host.hostname')) add('host.name');
   if (paths.has('user_agent.original')) {
     add('user_agent.name', 'user_agent.version', 'user_agent.os.name', 'user_agent.os.version');
