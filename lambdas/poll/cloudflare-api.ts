@@ -1,7 +1,8 @@
 /**
- * A small client of the Cloudflare v4 API for the pollers: one GET at a time, the `{success, errors, result,
- * result_info}` envelope checked, rejected credentials told apart from failures, 429 `retry-after` honoured and
- * 5xx / network errors retried with backoff, all within the caller's time budget (FACTS.md D4).
+ * A small client of the Cloudflare v4 API for the pollers and `cf-logs logpush`: one request at a time, the
+ * `{success, errors, result, result_info}` envelope checked, rejected credentials told apart from failures, 429
+ * `retry-after` honoured and 5xx / network errors retried with backoff (only for requests safe to repeat), all
+ * within the caller's time budget (FACTS.md D4).
  *
  * The credential goes into request headers only: it is never part of an error, a message or a retry report.
  */
@@ -12,6 +13,22 @@ export const DEFAULT_CLOUDFLARE_API_BASE = 'https://api.cloudflare.com/client/v4
 
 /** A query value; `undefined` leaves the parameter out. */
 export type QueryValue = string | number | boolean | undefined;
+
+/** HTTP methods the client sends. */
+export type CloudflareMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One request of {@link CloudflareApi.request}. */
+export interface CloudflareRequest {
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  /**
+   * Whether repeating the request cannot do harm, so a 5xx, a network error or a timeout is retried. A 429 is
+   * always retried (the request was not served). @default true for GET, PUT and DELETE; false for POST (a create
+   * that timed out may have happened).
+   */
+  readonly idempotent?: boolean;
+}
 
 /** One entry of an envelope's `errors` (or `messages`). */
 export interface CloudflareMessage {
@@ -165,26 +182,50 @@ export class CloudflareApi {
    * `result_info`.
    * @throws CloudflareAuthError, CloudflareResponseError, CloudflareDeadlineError or CloudflareApiError.
    */
-  async get(path: string, query: Readonly<Record<string, QueryValue>> = {}): Promise<CloudflareEnvelope> {
+  get(path: string, query: Readonly<Record<string, QueryValue>> = {}): Promise<CloudflareEnvelope> {
+    return this.request('GET', path, { query });
+  }
+
+  /**
+   * Sends one request (`path` relative to the base URL, starting with `/`) and returns the envelope's `result`
+   * and `result_info`. Errors name the method and the path, never the query, the body or the credential.
+   * @throws CloudflareAuthError, CloudflareResponseError, CloudflareDeadlineError or CloudflareApiError.
+   */
+  async request(
+    method: CloudflareMethod,
+    path: string,
+    request: CloudflareRequest = {},
+  ): Promise<CloudflareEnvelope> {
     if (!path.startsWith('/')) throw new TypeError(`Cloudflare API path must start with "/": ${path}`);
     const url = new URL(this.baseUrl + path);
-    for (const [name, value] of Object.entries(query)) {
+    for (const [name, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
-    const headers = authHeaders(await this.#options.credentials.get(), path);
+    const what = `${method} ${path}`;
+    const headers = authHeaders(await this.#options.credentials.get(), what, path);
     headers.accept = 'application/json';
     headers['user-agent'] = this.#options.userAgent ?? 'cf-logs';
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const idempotent = request.idempotent ?? method !== 'POST';
+    const send: Send = { url, method, headers, body, path, what };
 
     const maxRetries = this.#options.maxRetries ?? 4;
     const maxRateLimitRetries = this.#options.maxRateLimitRetries ?? 8;
     let retries = 0;
     let rateLimitRetries = 0;
     for (let attempt = 1; ; attempt++) {
-      const timeoutMs = this.#timeoutFor(path, attempt);
-      const outcome = await this.#attempt(url, headers, path, attempt, timeoutMs);
+      const timeoutMs = this.#timeoutFor(send, attempt);
+      const outcome = await this.#attempt(send, attempt, timeoutMs);
       if (outcome.kind === 'done') return outcome.envelope;
       const { error } = outcome;
       if (outcome.kind === 'fatal') throw error;
+      if (outcome.kind === 'retry' && !idempotent) {
+        throw new CloudflareApiError(
+          `${error.message}; not retried: a ${method} may have been done (look before trying again)`,
+          { path, status: error.status, errors: error.errors, attempts: attempt, cause: error },
+        );
+      }
       const rateLimited = outcome.kind === 'rate-limited';
       if (rateLimited ? rateLimitRetries >= maxRateLimitRetries : retries >= maxRetries) throw error;
       const delayMs = rateLimited
@@ -211,31 +252,31 @@ export class CloudflareApi {
     }
   }
 
-  #timeoutFor(path: string, attempt: number): number {
+  #timeoutFor(send: Send, attempt: number): number {
     const configured = this.#options.requestTimeoutMs ?? 30_000;
     const remaining = this.#options.remainingMs?.();
     if (remaining === undefined) return configured;
     if (remaining <= 0) {
-      throw new CloudflareDeadlineError(`GET ${path}: no time left for a request`, {
-        path,
+      throw new CloudflareDeadlineError(`${send.what}: no time left for a request`, {
+        path: send.path,
         attempts: attempt - 1,
       });
     }
     return Math.min(configured, remaining);
   }
 
-  async #attempt(
-    url: URL,
-    headers: Record<string, string>,
-    path: string,
-    attempt: number,
-    timeoutMs: number,
-  ): Promise<AttemptOutcome> {
+  async #attempt(send: Send, attempt: number, timeoutMs: number): Promise<AttemptOutcome> {
+    const { url, method, headers, body, path, what } = send;
     let status: number;
     let text: string;
     let response: Response;
     try {
-      response = await this.#fetch(url, { method: 'GET', headers, signal: AbortSignal.timeout(timeoutMs) });
+      response = await this.#fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       status = response.status;
       text = await response.text();
     } catch (cause) {
@@ -243,18 +284,18 @@ export class CloudflareApi {
       const reason = timedOut ? `timed out after ${timeoutMs} ms` : `network error (${describeCause(cause)})`;
       return {
         kind: 'retry',
-        error: new CloudflareApiError(`GET ${path}: ${reason}`, { path, attempts: attempt, cause }),
+        error: new CloudflareApiError(`${what}: ${reason}`, { path, attempts: attempt, cause }),
       };
     }
 
-    let body: unknown;
+    let json: unknown;
     let parsed = true;
     try {
-      body = JSON.parse(text);
+      json = JSON.parse(text);
     } catch {
       parsed = false;
     }
-    const envelope = parsed && isObject(body) ? body : undefined;
+    const envelope = parsed && isObject(json) ? json : undefined;
     const errors = envelope ? messagesOf(envelope.errors) : [];
     const detail = errors.length > 0 ? `: ${formatMessages(errors)}` : '';
     const details = { path, status, errors, attempts: attempt };
@@ -267,7 +308,7 @@ export class CloudflareApi {
       return {
         kind: 'fatal',
         error: new CloudflareAuthError(
-          `GET ${path}: the Cloudflare credential was rejected or lacks the permission (HTTP ${status})${detail}`,
+          `${what}: the Cloudflare credential was rejected or lacks the permission (HTTP ${status})${detail}`,
           details,
         ),
       };
@@ -277,7 +318,7 @@ export class CloudflareApi {
       return {
         kind: 'rate-limited',
         retryAfterMs,
-        error: new CloudflareApiError(`GET ${path}: rate limited (HTTP 429)${detail}`, {
+        error: new CloudflareApiError(`${what}: rate limited (HTTP 429)${detail}`, {
           ...details,
           retryAfterMs,
         }),
@@ -286,39 +327,39 @@ export class CloudflareApi {
     if (status >= 500) {
       return {
         kind: 'retry',
-        error: new CloudflareApiError(`GET ${path}: HTTP ${status}${detail}`, details),
+        error: new CloudflareApiError(`${what}: HTTP ${status}${detail}`, details),
       };
     }
     if (status < 200 || status >= 300) {
       return {
         kind: 'fatal',
-        error: new CloudflareApiError(`GET ${path}: HTTP ${status}${detail}`, details),
+        error: new CloudflareApiError(`${what}: HTTP ${status}${detail}`, details),
       };
     }
     if (!envelope) {
-      const what = parsed ? `a JSON ${describeJson(body)} instead of an envelope` : 'a body that is not JSON';
+      const got = parsed ? `a JSON ${describeJson(json)} instead of an envelope` : 'a body that is not JSON';
       return {
         kind: 'fatal',
-        error: new CloudflareResponseError(`GET ${path}: HTTP ${status} with ${what}`, details),
+        error: new CloudflareResponseError(`${what}: HTTP ${status} with ${got}`, details),
       };
     }
     if (envelope.success !== true) {
       return {
         kind: 'fatal',
-        error: new CloudflareApiError(`GET ${path}: success is not true (HTTP ${status})${detail}`, details),
+        error: new CloudflareApiError(`${what}: success is not true (HTTP ${status})${detail}`, details),
       };
     }
     if (envelope.result === undefined) {
       return {
         kind: 'fatal',
-        error: new CloudflareResponseError(`GET ${path}: the envelope has no result`, details),
+        error: new CloudflareResponseError(`${what}: the envelope has no result`, details),
       };
     }
     const info = envelope.result_info;
     if (info !== undefined && info !== null && !isObject(info)) {
       return {
         kind: 'fatal',
-        error: new CloudflareResponseError(`GET ${path}: result_info is ${describeJson(info)}`, details),
+        error: new CloudflareResponseError(`${what}: result_info is ${describeJson(info)}`, details),
       };
     }
     return { kind: 'done', envelope: { result: envelope.result, result_info: info ?? undefined } };
@@ -340,6 +381,17 @@ export class CloudflareApi {
   }
 }
 
+/** One request as sent, on every attempt. */
+interface Send {
+  readonly url: URL;
+  readonly method: CloudflareMethod;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly path: string;
+  /** `<METHOD> <path>`, how messages name the request. */
+  readonly what: string;
+}
+
 type AttemptOutcome =
   | { kind: 'done'; envelope: CloudflareEnvelope }
   | { kind: 'retry'; error: CloudflareApiError }
@@ -347,10 +399,14 @@ type AttemptOutcome =
   | { kind: 'fatal'; error: CloudflareApiError };
 
 /** The auth headers of a credential; a value that cannot be a header is refused without being quoted. */
-function authHeaders(credential: CloudflareCredential, path: string): Record<string, string> {
+function authHeaders(
+  credential: CloudflareCredential,
+  request: string,
+  path: string,
+): Record<string, string> {
   const refuse = (what: string): never => {
     throw new CloudflareAuthError(
-      `GET ${path}: the Cloudflare ${what} is empty or holds characters not allowed in an HTTP header`,
+      `${request}: the Cloudflare ${what} is empty or holds characters not allowed in an HTTP header`,
       { path, attempts: 0 },
     );
   };

@@ -408,3 +408,69 @@ describe('fake Cloudflare API', () => {
     expect(cf.requestLimitHit).toBe(true);
   });
 });
+
+describe('CloudflareApi.request (writes)', () => {
+  const JOBS = `/zones/${'f'.repeat(32)}/logpush/jobs`;
+  const sent: { method: string; body: string | undefined; contentType: string | null }[] = [];
+  const writer = () =>
+    client({
+      fetch: (input, init) => {
+        sent.push({
+          method: init?.method ?? 'GET',
+          body: typeof init?.body === 'string' ? init.body : undefined,
+          contentType: new Headers(init?.headers).get('content-type'),
+        });
+        return fetch(input, init);
+      },
+    });
+  const created = {
+    kind: 'respond',
+    status: 200,
+    body: { success: true, errors: [], result: { id: 7 } },
+  } as const;
+  beforeEach(() => {
+    sent.length = 0;
+  });
+
+  it('sends the method and the body as JSON, and returns the result', async () => {
+    script(created);
+    const envelope = await writer().request('POST', JOBS, {
+      body: { dataset: 'http_requests', enabled: true },
+    });
+    expect(envelope.result).toEqual({ id: 7 });
+    expect(sent).toEqual([
+      { method: 'POST', body: '{"dataset":"http_requests","enabled":true}', contentType: 'application/json' },
+    ]);
+    expect(cf.requests[0]).toMatchObject({ method: 'POST', path: `/client/v4${JOBS}` });
+  });
+
+  it('does not repeat a POST after a 5xx: the create may have happened', async () => {
+    script({ kind: 'server-error', status: 502 }, created);
+    const error = await failure(writer().request('POST', JOBS, { body: {} }));
+    expect(error.status).toBe(502);
+    expect(error.message).toMatch(
+      /^POST \/zones\/f+\/logpush\/jobs: HTTP 502.*; not retried: a POST may have been done/,
+    );
+    expect(sent).toHaveLength(1);
+  });
+
+  it('repeats a POST the caller marks idempotent, and any POST after a 429', async () => {
+    script({ kind: 'server-error', status: 503 }, { kind: 'rate-limit', retryAfter: 2 }, created);
+    const envelope = await writer().request('POST', JOBS, { body: {}, idempotent: true });
+    expect(envelope.result).toEqual({ id: 7 });
+    expect(sent.map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
+    script({ kind: 'rate-limit', retryAfter: 1 }, created);
+    await writer().request('POST', JOBS, { body: {} });
+    expect(retries.at(-1)).toMatchObject({ rateLimited: true, delayMs: 1000 });
+  });
+
+  it('repeats PUT and DELETE after a 5xx, and names the method in errors', async () => {
+    script({ kind: 'server-error' }, created);
+    await writer().request('PUT', `${JOBS}/7`, { body: { enabled: false } });
+    expect(sent.map((s) => s.method)).toEqual(['PUT', 'PUT']);
+    script({ kind: 'unsuccessful', status: 404, errors: [{ code: 1003, message: 'job not found' }] });
+    const error = await failure(writer().request('DELETE', `${JOBS}/8`));
+    expect(error.message).toBe(`DELETE ${JOBS}/8: HTTP 404: 1003 job not found`);
+    expect(sent.at(-1)).toMatchObject({ method: 'DELETE', body: undefined, contentType: null });
+  });
+});
