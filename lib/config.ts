@@ -6,12 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../lambdas/core/errors.ts';
+import { suggestion } from '../lambdas/core/setting-messages.ts';
 import {
   DATASET_NAMES,
   type DatasetName,
   datasetHasScope,
   isDatasetName,
 } from '../lambdas/datasets/catalog.ts';
+import { type LogpushSettings, UPLOAD_LIMITS } from '../lambdas/logpush/settings.ts';
+import { checkLogpushSettings } from '../lambdas/logpush/settings-check.ts';
 import { DEFAULT_LOGPUSH_PREFIX, DEFAULT_QUARANTINE_PREFIX } from '../lambdas/settings.ts';
 import {
   POLLER_INTEGER_SPECS,
@@ -77,10 +80,12 @@ export interface CfLogsConfig {
   readonly accessLogs: boolean;
   /** The API pollers (off unless `poller.enabled`). */
   readonly poller: ResolvedPollerSettings;
+  /** What the Logpush jobs `cf-logs logpush` creates look like (the stack itself does not use it). */
+  readonly logpush: LogpushSettings;
 }
 
 /** How a setting is written, which decides how a `-c` string is turned into it. */
-type SettingKind = 'string' | 'integer' | 'boolean' | 'zones' | 'datasets';
+type SettingKind = 'string' | 'integer' | 'boolean' | 'zones' | 'datasets' | 'json';
 
 const kindOf = (specs: Record<string, { readonly kind: string }>, section: string) =>
   Object.fromEntries(
@@ -112,7 +117,17 @@ const SETTINGS: Readonly<Record<string, SettingKind>> = {
   'poller.apiBase': 'string',
   'poller.reservedConcurrency': 'boolean',
   ...kindOf(POLLER_INTEGER_SPECS, 'poller'),
+  'logpush.timestampFormat': 'string',
+  ...(Object.fromEntries(Object.keys(UPLOAD_LIMITS).map((name) => [`logpush.${name}`, 'integer'])) as Record<
+    string,
+    SettingKind
+  >),
+  // An object keyed by dataset: -c takes it as JSON (`-c 'logpush.jobs={"http_requests":{"sampleRate":0.5}}'`).
+  'logpush.jobs': 'json',
 };
+
+/** The section whose unknown keys `checkLogpushSettings` reports (so the generic check skips it). */
+const LOGPUSH_SECTION = 'logpush';
 
 const SECTIONS = [
   ...new Set(Object.keys(SETTINGS).flatMap((path) => (path.includes('.') ? [path.split('.')[0]!] : []))),
@@ -181,6 +196,16 @@ export function contextOverrides(context: Readonly<Record<string, unknown>>): {
       problems.push(`${MESSAGE_PREFIX}"-c ${key}" is not a setting${suggestion(key, Object.keys(SETTINGS))}`);
       continue;
     }
+    if (kind === 'json' && typeof value === 'string') {
+      try {
+        overrides[key] = JSON.parse(value) as unknown;
+      } catch (error) {
+        problems.push(
+          `${MESSAGE_PREFIX}"-c ${key}" must be JSON, got ${show(value)} (${(error as Error).message})`,
+        );
+      }
+      continue;
+    }
     overrides[key] = typeof value === 'string' ? fromContextString(value, kind) : value;
   }
   return { overrides, problems };
@@ -235,6 +260,7 @@ function checkConfig(
         add(key, `must be an object, got ${show(value)}`);
         continue;
       }
+      if (key === LOGPUSH_SECTION) continue;
       const known = Object.keys(SETTINGS).filter((path) => path.startsWith(`${key}.`));
       for (const leaf of Object.keys(value)) {
         const path = `${key}.${leaf}`;
@@ -291,6 +317,12 @@ function checkConfig(
     problems.push(`${MESSAGE_PREFIX}${problem}`);
   }
 
+  const logpush = checkLogpushSettings(isRecord(merged.logpush) ? merged.logpush : undefined, {
+    account,
+    zone,
+  });
+  for (const problem of logpush.problems) problems.push(`${MESSAGE_PREFIX}${problem}`);
+
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return {
     cloudflare: { ...(accountId === undefined ? {} : { accountId: accountId as string }), zones },
@@ -299,6 +331,7 @@ function checkConfig(
     removalPolicy: removalPolicy as RemovalPolicySetting,
     accessLogs: accessLogs as boolean,
     poller,
+    logpush: logpush.settings,
   };
 }
 
@@ -414,33 +447,4 @@ function readJsonFile(file: string): unknown {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** ` (did you mean "x"?)` when a candidate is a likely typo of `name`, else empty. */
-function suggestion(name: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4))
-    ? ` (did you mean "${best}"?)`
-    : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

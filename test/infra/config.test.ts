@@ -82,6 +82,7 @@ describe('configuration defaults', () => {
         memoryMiB: 512,
         retryAttempts: 0,
       },
+      logpush: { timestampFormat: 'unixnano', jobs: {} },
     } satisfies CfLogsConfig);
   });
 
@@ -412,6 +413,100 @@ describe('Logpush job targets', () => {
     expect(logpushJobTargets(config).map((target) => target.outputId)).toEqual([
       `DestinationConfDnsLogsZone${ZONE}`,
       `DestinationConfDnsLogsZone${other}`,
+    ]);
+  });
+});
+
+describe('logpush settings', () => {
+  const zoneConfig = {
+    cloudflare: { accountId: ACCOUNT, zones: [{ id: ZONE }] },
+    datasets: { zone: ['http_requests'], account: ['audit_logs'] },
+  };
+
+  it('reads the logpush section of the example, the filter as an object', () => {
+    expect(parseConfig(EXAMPLE).logpush).toEqual({
+      timestampFormat: 'unixnano',
+      maxUploadIntervalSeconds: 60,
+      jobs: {
+        http_requests: { excludeFields: ['Cookies', 'RequestHeaders', 'ResponseHeaders'] },
+        firewall_events: {
+          filter: {
+            where: {
+              key: 'Action',
+              operator: 'in',
+              value: ['block', 'challenge', 'jschallenge', 'managedchallenge'],
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it('checks jobs against the configured datasets and prefixes each problem', () => {
+    expect(
+      problemsOf({
+        ...zoneConfig,
+        logpush: { timestampFormat: 'iso', jobs: { dns_logs: {}, http_requests: { sampleRate: 2 } } },
+      }),
+    ).toEqual([
+      'cf-logs config: "logpush.timestampFormat" must be one of "unixnano", "unix", "rfc3339", "rfc3339ms", "rfc3339ns", got "iso"',
+      'cf-logs config: "logpush.jobs.dns_logs" names "dns_logs", which is not configured: list it under datasets.zone first',
+      'cf-logs config: "logpush.jobs.http_requests.sampleRate" must be a number greater than 0 and at most 1 (the fraction of records pushed), got 2',
+    ]);
+  });
+
+  it('reports an unknown logpush key once, with a suggestion', () => {
+    expect(problemsOf({ logpush: { maxUploadRecord: 5000 } })).toEqual([
+      'cf-logs config: "logpush.maxUploadRecord" is not a setting (did you mean "logpush.maxUploadRecords"?)',
+    ]);
+    expect(problemsOf({ logpush: [] })).toEqual(['cf-logs config: "logpush" must be an object, got []']);
+  });
+
+  it('takes the logpush settings from -c, jobs as JSON', () => {
+    const { overrides, problems } = contextOverrides({
+      'logpush.timestampFormat': 'rfc3339ms',
+      'logpush.maxUploadBytes': '0',
+      'logpush.maxUploadRecords': '5000',
+      'logpush.jobs': '{"http_requests":{"sampleRate":0.5,"fields":["ClientIP","RayID"]}}',
+    });
+    expect(problems).toEqual([]);
+    expect(parseConfig(zoneConfig, overrides).logpush).toEqual({
+      timestampFormat: 'rfc3339ms',
+      maxUploadBytes: 0,
+      maxUploadRecords: 5000,
+      jobs: { http_requests: { sampleRate: 0.5, fields: ['ClientIP', 'RayID'] } },
+    });
+  });
+
+  it('lets -c logpush.jobs replace the jobs of the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cf-logs-config-'));
+    writeFileSync(
+      join(dir, 'jobs.json'),
+      JSON.stringify({ ...zoneConfig, logpush: { jobs: { http_requests: { sampleRate: 0.1 } } } }),
+    );
+    const config = loadConfig({
+      context: { config: 'jobs.json', 'logpush.jobs': '{"audit_logs":{"sampleRate":0.2}}' },
+      cwd: dir,
+    });
+    expect(config.logpush.jobs).toEqual({ audit_logs: { sampleRate: 0.2 } });
+  });
+
+  it('names -c logpush.jobs when it is not JSON, and checks -c values like file values', () => {
+    expect(contextOverrides({ 'logpush.jobs': '{http_requests: {}}' }).problems).toEqual([
+      expect.stringMatching(
+        /^cf-logs config: "-c logpush\.jobs" must be JSON, got "\{http_requests: \{\}\}" \(.+\)$/,
+      ),
+    ]);
+    expect(() =>
+      loadConfig({
+        context: { 'logpush.maxUploadIntervalSeconds': '10' },
+        cwd: mkdtempSync(join(tmpdir(), 'cf-logs-config-')),
+      }),
+    ).toThrow(
+      'cf-logs config: "logpush.maxUploadIntervalSeconds" must be 0 (no such limit) or an integer from 30 to 300, got 10',
+    );
+    expect(contextOverrides({ 'logpush.job': '{}' }).problems).toEqual([
+      'cf-logs config: "-c logpush.job" is not a setting (did you mean "logpush.jobs"?)',
     ]);
   });
 });
