@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetName, DatasetScope } from '../lambdas/datasets/catalog.ts';
+import { DEFAULT_CLOUDFLARE_API_BASE } from '../lambdas/poll/cloudflare-api.ts';
 import { CloudflareLogLake } from './cloudflare-log-lake.ts';
 import type { CfLogsConfig } from './config.ts';
 
@@ -21,6 +22,12 @@ export interface LogpushJobTarget {
   /** Stable, readable CloudFormation output id, e.g. `DestinationConfHttpRequestsZone01234567`. */
   readonly outputId: string;
 }
+
+/** Most outputs one CloudFormation template may have (CloudFormation quotas, "Outputs"). */
+export const MAX_STACK_OUTPUTS = 200;
+
+/** Id of the output that says how many per-job `destination_conf` outputs were left out for the limit. */
+export const OMITTED_DESTINATION_CONFS_OUTPUT = 'DestinationConfsNotListed';
 
 /**
  * The deployable stack: the {@link CloudflareLogLake} built from the configuration, and the outputs an operator
@@ -72,21 +79,71 @@ export class CfLogsStack extends Stack {
         lake.logpushDestinationConf('<dataset>', '<account-or-zone-id>'),
         'Logpush destination_conf for a dataset not configured here: fill in the dataset and the zone or account id',
       ],
+      [
+        'LogpushBucketRegion',
+        this.region,
+        'Region of the Logpush bucket: the region= of every destination_conf',
+      ],
+      [
+        'LogpushSetupCommand',
+        `npm run cf-logs -- logpush apply --bucket ${lake.logpushBucket.bucketName} --region ${this.region}`,
+        'Creates or updates the Logpush job of every configured dataset and zone or account, ownership challenge ' +
+          'included (run it in this repository with a Cloudflare API token); "logpush plan" with the same ' +
+          'options shows what it would change',
+      ],
+      [
+        'LogpushOwnershipChallengeCurl',
+        `curl -sX POST ${DEFAULT_CLOUDFLARE_API_BASE}/<zones-or-accounts>/<id>/logpush/ownership ` +
+          '-H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" -H "Content-Type: application/json" ' +
+          `-d '{"destination_conf":"${lake.logpushDestinationConf('<dataset>', '<id>')}"}'`,
+        'Manual step 1 of a Logpush job: fill in zones or accounts, the zone or account id and the dataset. ' +
+          'Cloudflare writes a file into the bucket and names it in the response (the name starts with the ' +
+          'bucket): read the token in it and pass it as ownership_challenge when creating the job with the same ' +
+          'destination_conf (README "Pointing Logpush at the bucket")',
+      ],
     ];
-    for (const job of logpushJobTargets(config)) {
+    const jobs = logpushJobTargets(config).map((job): [string, string, string] => {
       const where = job.scopeName
         ? `${job.scope} ${job.scopeId} (${job.scopeName})`
         : `${job.scope} ${job.scopeId}`;
-      outputs.push([
+      return [
         job.outputId,
         lake.logpushDestinationConf(job.dataset, job.scopeId),
         `Logpush destination_conf for dataset ${job.dataset} in ${where}`,
+      ];
+    });
+    // With many zones one output per (dataset, zone) would pass CloudFormation's limit and fail the deployment:
+    // list the first ones, and say where the rest are (the command prints every destination_conf).
+    const room = MAX_STACK_OUTPUTS - countOutputs(this) - outputs.length;
+    if (jobs.length <= room) {
+      outputs.push(...jobs);
+    } else {
+      const listed = jobs.slice(0, Math.max(0, room - 1));
+      outputs.push(...listed, [
+        OMITTED_DESTINATION_CONFS_OUTPUT,
+        `${jobs.length - listed.length} of ${jobs.length}`,
+        `Logpush destination_conf outputs left out of this stack (CloudFormation allows ${MAX_STACK_OUTPUTS} ` +
+          'outputs): "npm run cf-logs -- logpush plan" prints every job with its destination_conf, and ' +
+          'LogpushDestinationConfTemplate gives the pattern',
       ]);
     }
     for (const [outputId, value, description] of outputs) {
       new CfnOutput(this, outputId, { value, description });
     }
+    // The pollers add outputs too, and so may later parts: fail the synth rather than the deployment.
+    this.node.addValidation({
+      validate: () => {
+        const count = countOutputs(this);
+        return count > MAX_STACK_OUTPUTS
+          ? [`the stack has ${count} outputs, more than CloudFormation's ${MAX_STACK_OUTPUTS}`]
+          : [];
+      },
+    });
   }
+}
+
+function countOutputs(stack: Stack): number {
+  return stack.node.findAll().filter((construct) => construct instanceof CfnOutput).length;
 }
 
 /**

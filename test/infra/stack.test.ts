@@ -1,16 +1,23 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, CfnOutput } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PARTITION_JQ_QUERY as PARTITION_QUERY } from '../../lambdas/core/partition.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX, NORMALIZE_ENV } from '../../lambdas/settings.ts';
-import { logpushJobTargets } from '../../lib/cf-logs-stack.ts';
+import {
+  CfLogsStack,
+  logpushJobTargets,
+  MAX_STACK_OUTPUTS,
+  OMITTED_DESTINATION_CONFS_OUTPUT,
+} from '../../lib/cf-logs-stack.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { CLOUDFLARE_LOGPUSH_PRINCIPAL } from '../../lib/logpush-storage.ts';
 import {
   arnOf,
   bucketPolicyStatements,
+  CDK_CONTEXT,
   grants,
   grantsOf,
   logicalId,
@@ -476,6 +483,78 @@ describe('the stack outputs', () => {
   it('give a template for datasets not configured', () => {
     expect(renderValue(outputs.LogpushDestinationConfTemplate?.Value, refs)).toBe(
       's3://BUCKET/logpush/<dataset>/<account-or-zone-id>/{DATE}?region=REGION&sse=AES256',
+    );
+  });
+
+  it("give the bucket's region, the region= of every destination_conf", () => {
+    expect(outputs.LogpushBucketRegion?.Value).toEqual({ Ref: 'AWS::Region' });
+  });
+
+  it('give the command that sets every configured job up, and say that plan shows the changes first', () => {
+    expect(renderValue(outputs.LogpushSetupCommand?.Value, refs)).toBe(
+      'npm run cf-logs -- logpush apply --bucket BUCKET --region REGION',
+    );
+    expect(outputs.LogpushSetupCommand?.Description).toMatch(/creates or updates .*ownership challenge/i);
+    expect(outputs.LogpushSetupCommand?.Description).toContain('"logpush plan"');
+  });
+
+  it('give the ownership challenge request as curl, asking for the same destination_conf the job gets', () => {
+    const curl = renderValue(outputs.LogpushOwnershipChallengeCurl?.Value, refs);
+    expect(curl).toBe(
+      'curl -sX POST https://api.cloudflare.com/client/v4/<zones-or-accounts>/<id>/logpush/ownership ' +
+        '-H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" -H "Content-Type: application/json" ' +
+        `-d '{"destination_conf":"s3://BUCKET/logpush/<dataset>/<id>/{DATE}?region=REGION&sse=AES256"}'`,
+    );
+    // The body is valid JSON once pasted: a shell passes the single-quoted text as it is.
+    const body = /-d '([^']*)'$/.exec(curl)?.[1];
+    expect(JSON.parse(body ?? '')).toEqual({
+      destination_conf: 's3://BUCKET/logpush/<dataset>/<id>/{DATE}?region=REGION&sse=AES256',
+    });
+    expect(outputs.LogpushOwnershipChallengeCurl?.Description).toContain('ownership_challenge');
+    expect(outputs.LogpushOwnershipChallengeCurl?.Description).toContain(
+      'README "Pointing Logpush at the bucket"',
+    );
+  });
+
+  it('list every destination_conf while they fit in the template', () => {
+    expect(outputs[OMITTED_DESTINATION_CONFS_OUTPUT]).toBeUndefined();
+    expect(Object.keys(outputs).length).toBeLessThanOrEqual(MAX_STACK_OUTPUTS);
+  });
+});
+
+describe('a stack with more Logpush jobs than CloudFormation allows outputs', () => {
+  // 60 zones × 4 datasets: 240 jobs. Bundling is skipped: only the outputs matter here.
+  const zones = Array.from({ length: 60 }, (_, index) => ({
+    id: `${(index + 1).toString(16).padStart(8, '0')}${'0'.repeat(24)}`,
+  }));
+  const config = parseConfig({
+    cloudflare: { zones },
+    datasets: { zone: ['http_requests', 'firewall_events', 'dns_logs', 'nel_reports'] },
+  });
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const big = new CfLogsStack(app, 'Big', { config });
+  const bigOutputs = Template.fromStack(big).toJSON().Outputs as Record<
+    string,
+    { Value: unknown; Description: string }
+  >;
+  const targets = logpushJobTargets(config);
+
+  it('fills the template up to the limit with the first jobs and says how many are left out', () => {
+    expect(targets).toHaveLength(240);
+    expect(Object.keys(bigOutputs)).toHaveLength(MAX_STACK_OUTPUTS);
+    const listed = targets.filter((target) => bigOutputs[target.outputId] !== undefined);
+    expect(listed).toEqual(targets.slice(0, listed.length));
+    expect(listed.length).toBeGreaterThan(150);
+    const note = bigOutputs[OMITTED_DESTINATION_CONFS_OUTPUT];
+    expect(note?.Value).toBe(`${240 - listed.length} of 240`);
+    expect(note?.Description).toContain('npm run cf-logs -- logpush plan');
+    expect(note?.Description).toContain(`CloudFormation allows ${MAX_STACK_OUTPUTS} outputs`);
+  });
+
+  it('fails the synth, not the deployment, when something still adds an output past the limit', () => {
+    new CfnOutput(big, 'OneTooMany', { value: 'x' });
+    expect(() => app.synth({ force: true })).toThrow(
+      `the stack has ${MAX_STACK_OUTPUTS + 1} outputs, more than CloudFormation's ${MAX_STACK_OUTPUTS}`,
     );
   });
 });
