@@ -3,8 +3,10 @@
  * `cf-logs`: the project's command line. It runs the same core as the Lambdas.
  *   cf-logs normalize [--dataset NAME] [FILE...]
  *   cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]
+ *   cf-logs logpush plan|apply|list|delete [options]
  */
 import { parseArgs } from 'node:util';
+import { LOGPUSH_EXIT, runLogpushCommand } from '../lambdas/cli/logpush-command.ts';
 import { NORMALIZE_EXIT, runNormalize } from '../lambdas/cli/normalize-command.ts';
 import { POLL_EXIT, runPollCommand } from '../lambdas/cli/poll-command.ts';
 import { MAPPERS } from '../lambdas/datasets/index.ts';
@@ -32,6 +34,26 @@ Usage:
       Environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY);
       CLOUDFLARE_API_BASE (default https://api.cloudflare.com/client/v4).
       Exit status: 0 every event written, 1 the API or state failed or events were rejected, 2 usage.
+
+  cf-logs logpush plan|apply|list|delete [--config FILE] [--bucket NAME --region REGION | --outputs FILE
+                 [--stack NAME]] [--dataset NAME]... [--secret ID] [--json]
+      The Logpush jobs that write into the stack's bucket: one per dataset of datasets.zone in every zone of
+      cloudflare.zones, and one per dataset of datasets.account in the account (the same --config file as
+      cdk deploy; default cf-logs.config.json), shaped by its logpush section.
+        plan    shows what Cloudflare has against the configuration (destination, fields, options, filter,
+                upload limits, enabled), and other jobs of each zone; --check exits 3 when there are changes
+        apply   creates or updates every job that differs, enabled; a new destination goes through the S3
+                ownership challenge (the token file is read from the bucket, then deleted)
+                [--challenge-timeout SECONDS, default 60]; running it again changes nothing
+        list    every Logpush job of the configured account and zones, marking the stack's, with health
+        delete  deletes the stack's jobs (--dataset NAME, --job ID to choose); a dry run without --yes
+      The bucket: --bucket and --region (stack outputs LogpushBucketName, LogpushBucketRegion), else the
+      outputs file of \`npx cdk deploy --outputs-file cdk-outputs.json\` (default ./cdk-outputs.json).
+      The Cloudflare credential: --secret ID (Secrets Manager, {"apiToken": "..."}), else
+      CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY), else the pollers' secret. The token
+      needs Logs: Edit, plus Zero Trust: PII Read for Zero Trust datasets. AWS: the standard SDK environment;
+      s3:GetObject and s3:DeleteObject on the Logpush prefix for the challenge file.
+      Exit status: 0 done, 1 a job failed or is blocked, 2 usage or configuration, 3 plan --check: changes.
 
   cf-logs help
 `;
@@ -74,6 +96,32 @@ async function main(argv: string[]): Promise<number> {
     const { help: _, ...args } = parsed.values;
     return runPollCommand(args, { stdout: process.stdout, stderr: process.stderr, env: process.env });
   }
+  if (command === 'logpush') {
+    let parsed: ReturnType<typeof parseLogpushArgs>;
+    try {
+      parsed = parseLogpushArgs(rest);
+    } catch (error) {
+      process.stderr.write(`cf-logs logpush: ${(error as Error).message}\n${HELP}`);
+      return LOGPUSH_EXIT.usage;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (parsed.positionals.length > 1) {
+      process.stderr.write(`cf-logs logpush: one action only, got ${parsed.positionals.join(' ')}\n`);
+      return LOGPUSH_EXIT.usage;
+    }
+    const { help: _, 'challenge-timeout': challengeTimeout, ...values } = parsed.values;
+    return runLogpushCommand(
+      {
+        ...values,
+        ...(parsed.positionals[0] === undefined ? {} : { action: parsed.positionals[0] }),
+        ...(challengeTimeout === undefined ? {} : { challengeTimeout }),
+      },
+      { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+    );
+  }
   process.stderr.write(`cf-logs: unknown command "${command}"\n${HELP}`);
   return NORMALIZE_EXIT.usage;
 }
@@ -97,6 +145,28 @@ function parsePollArgs(args: string[]) {
       until: { type: 'string' },
       state: { type: 'string' },
       delay: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function parseLogpushArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      outputs: { type: 'string' },
+      stack: { type: 'string' },
+      bucket: { type: 'string' },
+      region: { type: 'string' },
+      secret: { type: 'string' },
+      dataset: { type: 'string', short: 'd', multiple: true },
+      job: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      check: { type: 'boolean' },
+      'challenge-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

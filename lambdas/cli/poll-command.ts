@@ -15,6 +15,7 @@ import {
   type PollWindow,
 } from '../poll/types.ts';
 import { type Clock, systemClock } from '../ports.ts';
+import { environmentCredential } from './cloudflare-env.ts';
 
 /** The options of `cf-logs poll`, as given on the command line. */
 export interface PollCommandArgs {
@@ -188,15 +189,10 @@ export async function runPollCommand(
 
 /** The credential from the environment, or what is missing. */
 function credentialFrom(env: PollCommandIo['env']): CloudflareCredential | string {
-  const apiToken = env.CLOUDFLARE_API_TOKEN;
-  if (apiToken) return { kind: 'token', apiToken };
-  const email = env.CLOUDFLARE_EMAIL;
-  const apiKey = env.CLOUDFLARE_API_KEY;
-  if (email && apiKey) return { kind: 'key', email, apiKey };
-  if (email || apiKey) {
-    return `CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY go together; ${email ? 'CLOUDFLARE_API_KEY' : 'CLOUDFLARE_EMAIL'} is not set`;
-  }
-  return 'set CLOUDFLARE_API_TOKEN (an API token with read access to the logs), or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY';
+  return (
+    environmentCredential(env) ??
+    'set CLOUDFLARE_API_TOKEN (an API token with read access to the logs), or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY'
+  );
 }
 
 function rfc3339(text: string): Date | undefined {
