@@ -63,6 +63,7 @@ export function challengeKey(filename: string, bucket: string): string {
 /**
  * Requests a challenge for the destination and reads a token Cloudflare accepts from the file it wrote. The file
  * is left in place: the caller deletes it once the job is created or updated ({@link ChallengeStore.remove}).
+ * When no usable token arrives in time, the file (if any) is deleted here before the error.
  * @throws ChallengeError when Cloudflare cannot write the file, the file does not appear, or its token stays invalid.
  */
 export async function obtainOwnershipToken(options: ChallengeOptions): Promise<OwnershipToken> {
@@ -100,6 +101,8 @@ export async function obtainOwnershipToken(options: ChallengeOptions): Promise<O
     if (now() + pollMs > deadline && read >= 2) break;
     await sleep(pollMs);
   }
+  // A file that holds no usable token is of no use to anyone: it goes (best effort) before the error.
+  await store.remove(key).catch(() => undefined);
   const seconds = Math.round(timeoutMs / 1000);
   if (rejected === undefined) {
     throw new ChallengeError(
