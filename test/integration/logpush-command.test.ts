@@ -246,7 +246,7 @@ describe('cf-logs logpush apply', () => {
       destination_conf: dest('http_requests', FAKE_ZONE_ID),
     });
     const put = cf.requests.find((r) => r.route === 'update-job');
-    expect((put?.body as { ownership_challenge?: string }).ownership_challenge).toBe(cf.challenges[0]?.token);
+    expect(put?.body).toMatchObject({ ownership_challenge: cf.challenges[0]?.token });
     expect(challengeFiles()).toEqual([]);
   });
 
