@@ -84,6 +84,19 @@ export async function planLogpush(input: PlanInput): Promise<LogpushPlan> {
   const scopes = uniqueScopes(targets.map((target) => target.scope));
   const planned: PlannedJob[] = [];
   const findings: ScopeFindings[] = [];
+  // A dataset's field list is the same in every zone: read once per dataset and scope kind (a failure is not
+  // kept, so each zone still reports its own permission problem).
+  const fieldLists = new Map<string, Promise<string[]>>();
+  const fields = (target: LogpushTarget): Promise<string[]> => {
+    const key = `${target.scope.kind}/${target.dataset}`;
+    let list = fieldLists.get(key);
+    if (!list) {
+      list = api.fields(target.scope, target.dataset);
+      fieldLists.set(key, list);
+      list.catch(() => fieldLists.delete(key));
+    }
+    return list;
+  };
   for (const scope of scopes) {
     const scopeTargets = targets.filter(
       (target) => target.scope.id === scope.id && target.scope.kind === scope.kind,
@@ -107,7 +120,7 @@ export async function planLogpush(input: PlanInput): Promise<LogpushPlan> {
       const [job, ...extra] = rankCandidates(candidates, target, bucket);
       for (const item of [job, ...extra]) if (item) claimed.add(item.id);
       duplicates.push(...extra);
-      scopePlans.push(await planTarget(api, target, settings, bucket, job));
+      scopePlans.push(await planTarget(fields, target, settings, bucket, job));
     }
     const strays = ours.filter((job) => !claimed.has(job.id));
     if (scope.kind === 'zone') limitCreates(scope, scopePlans, jobs.length);
@@ -118,7 +131,7 @@ export async function planLogpush(input: PlanInput): Promise<LogpushPlan> {
 }
 
 async function planTarget(
-  api: LogpushApi,
+  fieldsOf: (target: LogpushTarget) => Promise<string[]>,
   target: LogpushTarget,
   settings: LogpushSettings,
   bucket: LogpushBucket,
@@ -126,7 +139,7 @@ async function planTarget(
 ): Promise<PlannedJob> {
   let fields: string[];
   try {
-    fields = await api.fields(target.scope, target.dataset);
+    fields = await fieldsOf(target);
   } catch (error) {
     return { action: 'blocked', target, reasons: [messageOf(error)], ...(job ? { job } : {}) };
   }

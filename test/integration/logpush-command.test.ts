@@ -177,6 +177,14 @@ describe('cf-logs logpush apply', () => {
     expect(again.stdout).toContain('Plan: 0 to create, 0 to update, 3 in sync, 0 blocked.');
     expect(again.stdout).toContain('Applied: 0 created, 0 updated, 3 unchanged, 0 failed, 0 blocked.');
     expect(cf.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
+    // One job list per scope, one field list per dataset (the same in every zone).
+    expect(cf.requests.slice(before).map((r) => r.route)).toEqual([
+      'list-jobs',
+      'fields',
+      'list-jobs',
+      'list-jobs',
+      'fields',
+    ]);
     expect((await run('plan', { check: true })).code).toBe(LOGPUSH_EXIT.ok);
   });
 
