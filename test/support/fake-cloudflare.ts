@@ -292,6 +292,69 @@ interface Indexed {
   readonly seq: number;
 }
 
+/** Cloudflare's error envelope. */
+export function cloudflareFailure(code: number, message: string) {
+  return { success: false, errors: [{ code, message }], messages: [], result: null };
+}
+
+/**
+ * Answers a request as a {@link CloudflareFault} says (shared by the fakes of Cloudflare's APIs). `send` writes
+ * the answer; `delay` resolves false when the fake closed meanwhile.
+ * @returns true when the fault answered (or dropped) the request, false when it is to be answered normally.
+ */
+export async function answerWithFault(
+  fault: CloudflareFault,
+  res: ServerResponse,
+  send: (status: number, body: unknown, headers?: Record<string, string>) => void,
+  delay: (ms: number) => Promise<boolean>,
+): Promise<boolean> {
+  switch (fault.kind) {
+    case 'slow':
+      return !(await delay(fault.delayMs));
+    case 'rate-limit': {
+      const headers: Record<string, string> = { 'retry-after': String(fault.retryAfter ?? 1) };
+      if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+      send(429, cloudflareFailure(971, 'Please wait and consider throttling your request speed'), headers);
+      return true;
+    }
+    case 'server-error': {
+      const status = fault.status ?? 500;
+      send(
+        status,
+        fault.html
+          ? `<html><body><h1>${status} Internal Server Error</h1>cloudflare</body></html>`
+          : cloudflareFailure(10_500 + (status % 100), 'Internal Server Error'),
+      );
+      return true;
+    }
+    case 'malformed-json':
+      send(200, '{"success":true,"errors":[],"messages":[],"result":[{"id":"trunc', {
+        'content-type': 'application/json',
+      });
+      return true;
+    case 'missing-result':
+      send(200, { success: true, errors: [], messages: [] });
+      return true;
+    case 'unsuccessful':
+      send(fault.status ?? 400, {
+        success: false,
+        errors: fault.errors ?? [{ code: 1001, message: 'Injected failure' }],
+        messages: [],
+        result: null,
+      });
+      return true;
+    case 'reject-auth':
+      send(403, cloudflareFailure(10_000, 'Authentication error'));
+      return true;
+    case 'reset':
+      res.socket?.destroy();
+      return true;
+    case 'respond':
+      send(fault.status, fault.body, fault.headers);
+      return true;
+  }
+}
+
 /**
  * Starts a fake Cloudflare API on 127.0.0.1 at an ephemeral port.
  *
@@ -357,68 +420,16 @@ export async function startFakeCloudflare(options: FakeCloudflareOptions = {}): 
     });
     res.end(text);
   };
-  const failure = (code: number, message: string) => ({
-    success: false,
-    errors: [{ code, message }],
-    messages: [],
-    result: null,
-  });
+  const failure = cloudflareFailure;
 
-  const applyFault = async (
-    fault: CloudflareFault,
-    res: ServerResponse,
-    log: FakeCloudflareRequest,
-  ): Promise<boolean> => {
+  const applyFault = (fault: CloudflareFault, res: ServerResponse, log: FakeCloudflareRequest) => {
     log.fault = fault.kind;
-    switch (fault.kind) {
-      case 'slow':
-        return !(await delay(fault.delayMs));
-      case 'rate-limit': {
-        const headers: Record<string, string> = { 'retry-after': String(fault.retryAfter ?? 1) };
-        if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-        send(res, log, 429, failure(971, 'Please wait and consider throttling your request speed'), headers);
-        return true;
-      }
-      case 'server-error': {
-        const status = fault.status ?? 500;
-        if (fault.html) {
-          send(
-            res,
-            log,
-            status,
-            `<html><body><h1>${status} Internal Server Error</h1>cloudflare</body></html>`,
-          );
-        } else {
-          send(res, log, status, failure(10_500 + (status % 100), 'Internal Server Error'));
-        }
-        return true;
-      }
-      case 'malformed-json':
-        send(res, log, 200, '{"success":true,"errors":[],"messages":[],"result":[{"id":"trunc', {
-          'content-type': 'application/json',
-        });
-        return true;
-      case 'missing-result':
-        send(res, log, 200, { success: true, errors: [], messages: [] });
-        return true;
-      case 'unsuccessful':
-        send(res, log, fault.status ?? 400, {
-          success: false,
-          errors: fault.errors ?? [{ code: 1001, message: 'Injected failure' }],
-          messages: [],
-          result: null,
-        });
-        return true;
-      case 'reject-auth':
-        send(res, log, 403, failure(10_000, 'Authentication error'));
-        return true;
-      case 'reset':
-        res.socket?.destroy();
-        return true;
-      case 'respond':
-        send(res, log, fault.status, fault.body, fault.headers);
-        return true;
-    }
+    return answerWithFault(
+      fault,
+      res,
+      (status, body, headers) => send(res, log, status, body, headers),
+      delay,
+    );
   };
 
   const authenticate = (

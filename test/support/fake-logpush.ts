@@ -59,7 +59,9 @@ import {
   ZERO_TRUST_DATASETS,
 } from '../../lambdas/logpush/settings.ts';
 import {
+  answerWithFault,
   type CloudflareFault,
+  cloudflareFailure,
   FAKE_CF_ACCOUNT_ID,
   FAKE_CF_API_TOKEN,
   FAKE_CF_GLOBAL_KEY,
@@ -454,70 +456,17 @@ export async function startFakeLogpush(options: FakeLogpushOptions): Promise<Fak
     });
     res.end(text);
   };
-  const failure = (code: number, message: string) => ({
-    success: false,
-    errors: [{ code, message }],
-    messages: [],
-    result: null,
-  });
+  const failure = cloudflareFailure;
   const success = (result: unknown) => ({ success: true, errors: [], messages: [], result });
 
-  // The same fault semantics as fake-cloudflare.ts (which keeps its own copy private).
-  const applyFault = async (
-    fault: CloudflareFault,
-    res: ServerResponse,
-    log: FakeLogpushRequest,
-  ): Promise<boolean> => {
+  const applyFault = (fault: CloudflareFault, res: ServerResponse, log: FakeLogpushRequest) => {
     log.fault = fault.kind;
-    switch (fault.kind) {
-      case 'slow':
-        return !(await delay(fault.delayMs));
-      case 'rate-limit': {
-        const headers: Record<string, string> = { 'retry-after': String(fault.retryAfter ?? 1) };
-        if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-        send(res, log, 429, failure(971, 'Please wait and consider throttling your request speed'), headers);
-        return true;
-      }
-      case 'server-error': {
-        const status = fault.status ?? 500;
-        if (fault.html) {
-          send(
-            res,
-            log,
-            status,
-            `<html><body><h1>${status} Internal Server Error</h1>cloudflare</body></html>`,
-          );
-        } else {
-          send(res, log, status, failure(10_500 + (status % 100), 'Internal Server Error'));
-        }
-        return true;
-      }
-      case 'malformed-json':
-        send(res, log, 200, '{"success":true,"errors":[],"messages":[],"result":[{"id":1', {
-          'content-type': 'application/json',
-        });
-        return true;
-      case 'missing-result':
-        send(res, log, 200, { success: true, errors: [], messages: [] });
-        return true;
-      case 'unsuccessful':
-        send(res, log, fault.status ?? 400, {
-          success: false,
-          errors: fault.errors ?? [{ code: 1001, message: 'Injected failure' }],
-          messages: [],
-          result: null,
-        });
-        return true;
-      case 'reject-auth':
-        send(res, log, 403, failure(FAKE_LOGPUSH_ERRORS.authentication, 'Authentication error'));
-        return true;
-      case 'reset':
-        res.socket?.destroy();
-        return true;
-      case 'respond':
-        send(res, log, fault.status, fault.body, fault.headers);
-        return true;
-    }
+    return answerWithFault(
+      fault,
+      res,
+      (status, body, headers) => send(res, log, status, body, headers),
+      delay,
+    );
   };
 
   const authenticate = (
