@@ -4,8 +4,10 @@
  *   cf-logs normalize [--dataset NAME] [FILE...]
  *   cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]
  *   cf-logs logpush plan|apply|list|delete [options]
+ *   cf-logs ingest s3://BUCKET/KEY [...] --stream NAME [--quarantine s3://BUCKET/PREFIX] [--dataset NAME]
  */
 import { parseArgs } from 'node:util';
+import { INGEST_EXIT, runIngestCommand } from '../lambdas/cli/ingest-command.ts';
 import { LOGPUSH_EXIT, runLogpushCommand } from '../lambdas/cli/logpush-command.ts';
 import { NORMALIZE_EXIT, runNormalize } from '../lambdas/cli/normalize-command.ts';
 import { POLL_EXIT, runPollCommand } from '../lambdas/cli/poll-command.ts';
@@ -54,6 +56,18 @@ Usage:
       needs Logs: Edit, plus Zero Trust: PII Read for Zero Trust datasets. AWS: the standard SDK environment;
       s3:GetObject and s3:DeleteObject on the Logpush prefix for the challenge file.
       Exit status: 0 done, 1 a job failed or is blocked, 2 usage or configuration, 3 plan --check: changes.
+
+  cf-logs ingest s3://BUCKET/KEY [s3://BUCKET/KEY ...] --stream NAME [--quarantine s3://BUCKET/PREFIX]
+                 [--dataset NAME] [--prefix PREFIX]
+      Runs the normalize Lambda's own path on each object: the S3 source (a broken stream resumes), decoder,
+      mappers, packing, the Firehose delivery stream NAME with its retries, and the quarantine: rejected lines
+      go to s3://BUCKET/PREFIX/dt=<day>/ (the stack's is s3://<LakeBucketName>/quarantine), else to standard
+      error. A progress line per object and a summary; the dataset comes from --dataset, else from the key
+      (after --prefix, default logpush), else from each record's fields.
+      AWS: the standard SDK environment only: region, credential chain, AWS_ENDPOINT_URL_S3 and
+      AWS_ENDPOINT_URL_FIREHOSE (S3-compatible stores, local endpoints).
+      Exit status: 0 every record of every object delivered or quarantined (or the object skipped, with the
+      reason), 1 an object failed (it says how much was delivered), 2 usage.
 
   cf-logs help
 `;
@@ -122,6 +136,24 @@ async function main(argv: string[]): Promise<number> {
       { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
     );
   }
+  if (command === 'ingest') {
+    let parsed: ReturnType<typeof parseIngestArgs>;
+    try {
+      parsed = parseIngestArgs(rest);
+    } catch (error) {
+      process.stderr.write(`cf-logs ingest: ${(error as Error).message}\n${HELP}`);
+      return INGEST_EXIT.usage;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const { help: _, ...values } = parsed.values;
+    return runIngestCommand(
+      { ...values, objects: parsed.positionals },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+  }
   process.stderr.write(`cf-logs: unknown command "${command}"\n${HELP}`);
   return NORMALIZE_EXIT.usage;
 }
@@ -145,6 +177,20 @@ function parsePollArgs(args: string[]) {
       until: { type: 'string' },
       state: { type: 'string' },
       delay: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function parseIngestArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      stream: { type: 'string', short: 's' },
+      quarantine: { type: 'string', short: 'q' },
+      dataset: { type: 'string', short: 'd' },
+      prefix: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -7,13 +7,10 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { FirehoseRecordSink } from '../adapters/firehose-sink.ts';
-import { S3BlobStore } from '../adapters/s3-blob-store.ts';
-import { S3ObjectSource } from '../adapters/s3-object-source.ts';
 import type { RetryPolicy } from '../core/deliver.ts';
-import { type ObjectSummary, processObject } from '../core/pipeline.ts';
-import { BlobQuarantine } from '../core/quarantine.ts';
+import type { ObjectSummary } from '../core/pipeline.ts';
 import { objectsInS3Event } from '../core/s3-event.ts';
+import { createObjectIngester } from '../ingest/object-ingester.ts';
 import type { Clock } from '../ports.ts';
 import type { NormalizeSettings } from '../settings.ts';
 
@@ -36,7 +33,14 @@ export interface NormalizeDependencies {
  */
 export function createNormalizeHandler(deps: NormalizeDependencies) {
   const { settings, logger, metrics, clock } = deps;
-  const source = new S3ObjectSource(deps.s3, {
+  const ingest = createObjectIngester({
+    s3: deps.s3,
+    firehose: deps.firehose,
+    deliveryStream: settings.deliveryStream,
+    quarantine: { bucket: settings.lakeBucket, prefix: settings.quarantinePrefix },
+    clock,
+    logpushPrefix: settings.logpushPrefix,
+    ...(deps.retry === undefined ? {} : { retry: deps.retry }),
     onResume: (ref, offset, error) => {
       metrics.addMetric('S3StreamResumes', MetricUnit.Count, 1);
       logger.warn('object stream broke; resuming from the next byte', {
@@ -47,8 +51,6 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
       });
     },
   });
-  const sink = new FirehoseRecordSink(deps.firehose, settings.deliveryStream);
-  const store = new S3BlobStore(deps.s3, settings.lakeBucket);
   const processor = new BatchProcessor(EventType.SQS);
 
   const handleRecord = async (record: SQSRecord, context: Context): Promise<void> => {
@@ -72,24 +74,7 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
     }
     for (const ref of refs) {
       try {
-        const summary = await processObject(
-          ref,
-          source,
-          (r, key) =>
-            new BlobQuarantine({
-              store,
-              prefix: settings.quarantinePrefix,
-              source: r,
-              date: key.date,
-              clock,
-            }),
-          {
-            sink,
-            clock,
-            logpushPrefix: settings.logpushPrefix,
-            retry: { ...deps.retry, remainingMs: () => context.getRemainingTimeInMillis() },
-          },
-        );
+        const summary = await ingest(ref, () => context.getRemainingTimeInMillis());
         report(summary);
       } catch (error) {
         metrics.addMetric('ObjectsFailed', MetricUnit.Count, 1);
