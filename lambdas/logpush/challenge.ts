@@ -85,24 +85,30 @@ export async function obtainOwnershipToken(options: ChallengeOptions): Promise<O
   const where = `s3://${bucket}/${key}`;
   const deadline = now() + timeoutMs;
   let rejected: 'malformed' | 'invalid' | undefined;
-  for (let read = 1; ; read++) {
-    const text = await store.read(key);
-    if (text !== undefined) {
-      const token = text.trim();
-      if (!TOKEN.test(token)) {
-        rejected = 'malformed';
-      } else if (await api.validateOwnership(scope, destinationConf, token)) {
-        return { token, key };
-      } else {
-        rejected = 'invalid';
+  // A file that yields no usable token is of no use to anyone: it goes (best effort) before any error.
+  const discard = () => store.remove(key).catch(() => undefined);
+  try {
+    for (let read = 1; ; read++) {
+      const text = await store.read(key);
+      if (text !== undefined) {
+        const token = text.trim();
+        if (!TOKEN.test(token)) {
+          rejected = 'malformed';
+        } else if (await api.validateOwnership(scope, destinationConf, token)) {
+          return { token, key };
+        } else {
+          rejected = 'invalid';
+        }
       }
+      // Bounded: at most timeoutMs / pollMs reads, and never fewer than two.
+      if (now() + pollMs > deadline && read >= 2) break;
+      await sleep(pollMs);
     }
-    // Bounded: at most timeoutMs / pollMs reads, and never fewer than two.
-    if (now() + pollMs > deadline && read >= 2) break;
-    await sleep(pollMs);
+  } catch (error) {
+    await discard();
+    throw error;
   }
-  // A file that holds no usable token is of no use to anyone: it goes (best effort) before the error.
-  await store.remove(key).catch(() => undefined);
+  await discard();
   const seconds = Math.round(timeoutMs / 1000);
   if (rejected === undefined) {
     throw new ChallengeError(

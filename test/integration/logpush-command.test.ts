@@ -373,6 +373,21 @@ describe('cf-logs logpush: the ownership challenge going wrong', () => {
     expect(challengeFiles()).toEqual([]);
   });
 
+  it('deletes the challenge file when Cloudflare cannot validate it', async () => {
+    cf.script.planner = (request) =>
+      request.path.endsWith('/logpush/ownership/validate')
+        ? { kind: 'unsuccessful', status: 400, errors: [{ code: 1002, message: 'validation unavailable' }] }
+        : undefined;
+    const applied = await run('apply', { dataset: ['gateway_dns'] });
+    expect(applied.code).toBe(LOGPUSH_EXIT.failed);
+    expect(applied.stdout).toContain(
+      `cannot validate the ownership challenge in account ${FAKE_CF_ACCOUNT_ID}: POST /accounts/${FAKE_CF_ACCOUNT_ID}/logpush/ownership/validate: HTTP 400: 1002 validation unavailable`,
+    );
+    expect(cf.challenges).toHaveLength(1);
+    expect(challengeFiles()).toEqual([]);
+    expect(cf.jobs(FAKE_CF_ACCOUNT_ID)).toEqual([]);
+  });
+
   it('reports a bucket Cloudflare cannot write to', async () => {
     await start({ writableBuckets: ['another-bucket'] });
     const applied = await run('apply', { dataset: ['gateway_dns'] });
