@@ -8,11 +8,11 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DeliveryError } from '../core/errors.ts';
 import type { ObjectSummary } from '../core/pipeline.ts';
-import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { type DatasetName, isDatasetName } from '../datasets/catalog.ts';
 import { createObjectIngester } from '../ingest/object-ingester.ts';
 import { type Clock, type ObjectRef, type RecordSink, systemClock } from '../ports.ts';
 import { DEFAULT_LOGPUSH_PREFIX } from '../settings.ts';
+import { inputLinePrefix, StderrQuarantine } from './stderr-quarantine.ts';
 
 /** Exit codes of `cf-logs ingest`. */
 export const INGEST_EXIT = {
@@ -52,29 +52,6 @@ const REQUEST_HANDLER = { connectionTimeout: 3_000, socketTimeout: 30_000 };
 export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
   return match ? { bucket: match[1]!, key: match[2]! } : undefined;
-}
-
-/** Reports quarantined lines on stderr when no S3 quarantine is given: reason and line, shortened. */
-class StderrQuarantine implements Quarantine {
-  private readonly err: Writable;
-  private readonly where: string;
-  private count = 0;
-  constructor(err: Writable, where: string) {
-    this.err = err;
-    this.where = where;
-  }
-  add(entry: QuarantineEntry): undefined {
-    this.count++;
-    const raw =
-      entry.raw === undefined
-        ? ''
-        : `\n  ${entry.raw.length > 300 ? `${entry.raw.slice(0, 300)}…` : entry.raw}`;
-    this.err.write(`cf-logs ingest: ${this.where}:${entry.line ?? '-'}: ${entry.reason}${raw}\n`);
-    return undefined;
-  }
-  async finish(): Promise<number> {
-    return this.count;
-  }
 }
 
 /** Counts what Firehose accepted, so a failed object can say how much of it was delivered. */
@@ -141,7 +118,8 @@ export async function runIngestCommand(args: IngestCommandArgs, io: IngestComman
     s3,
     firehose,
     deliveryStream: args.stream,
-    quarantine: quarantine ?? (() => new StderrQuarantine(stderr, current)),
+    quarantine:
+      quarantine ?? (() => new StderrQuarantine(stderr, inputLinePrefix('cf-logs ingest', current))),
     clock,
     logpushPrefix: args.prefix ?? DEFAULT_LOGPUSH_PREFIX,
     ...(args.dataset === undefined ? {} : { dataset: args.dataset as DatasetName }),

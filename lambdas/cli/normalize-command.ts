@@ -3,10 +3,10 @@ import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { StreamSink } from '../adapters/stream-sink.ts';
 import { normalizeObject, type ObjectSummary } from '../core/pipeline.ts';
-import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { type DatasetName, isDatasetName } from '../datasets/catalog.ts';
 import { MAPPERS } from '../datasets/index.ts';
 import { type Clock, systemClock } from '../ports.ts';
+import { inputLinePrefix, StderrQuarantine } from './stderr-quarantine.ts';
 
 /** Where `cf-logs normalize` reads and writes; injectable so tests run it in-process. */
 export interface NormalizeIo {
@@ -25,33 +25,6 @@ export const NORMALIZE_EXIT = {
   /** The command line was wrong. */
   usage: 2,
 } as const;
-
-/** Reports rejected lines on stderr: `cf-logs: <input>:<line>: <reason>` and the line itself, shortened. */
-class StderrQuarantine implements Quarantine {
-  private readonly err: Writable;
-  private readonly input: string;
-  private count = 0;
-
-  constructor(err: Writable, input: string) {
-    this.err = err;
-    this.input = input;
-  }
-
-  add(entry: QuarantineEntry): undefined {
-    this.count++;
-    const where = entry.line === null ? this.input : `${this.input}:${entry.line}`;
-    const raw =
-      entry.raw === undefined
-        ? ''
-        : `\n  ${entry.raw.length > 300 ? `${entry.raw.slice(0, 300)}…` : entry.raw}`;
-    this.err.write(`cf-logs: ${where}: ${entry.reason}${raw}\n`);
-    return undefined;
-  }
-
-  async finish(): Promise<number> {
-    return this.count;
-  }
-}
 
 /**
  * `cf-logs normalize [--dataset NAME] [FILE...]`: Logpush NDJSON (gzip or plain; stdin when no file, or `-`)
@@ -81,7 +54,10 @@ export async function runNormalize(
   const totals = { inputs: 0, lines: 0, events: 0, rejected: 0, blank: 0, failed: 0 };
 
   for (const input of inputs) {
-    const quarantine = new StderrQuarantine(stderr, input === '-' ? '<stdin>' : input);
+    const quarantine = new StderrQuarantine(
+      stderr,
+      inputLinePrefix('cf-logs', input === '-' ? '<stdin>' : input),
+    );
     let summary: ObjectSummary;
     try {
       // stat first: a stream opened on a missing file would fail later, outside this try.

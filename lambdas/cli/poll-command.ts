@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { StreamSink } from '../adapters/stream-sink.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { Quarantine, QuarantineEntry } from '../core/quarantine.ts';
 import { parseEventTime } from '../core/time.ts';
 import { FileCheckpointStore, MemoryCheckpointStore } from '../poll/checkpoint.ts';
 import { CloudflareApi, DEFAULT_CLOUDFLARE_API_BASE } from '../poll/cloudflare-api.ts';
@@ -16,6 +15,7 @@ import {
 } from '../poll/types.ts';
 import { type Clock, systemClock } from '../ports.ts';
 import { environmentCredential } from './cloudflare-env.ts';
+import { StderrQuarantine } from './stderr-quarantine.ts';
 
 /** The options of `cf-logs poll`, as given on the command line. */
 export interface PollCommandArgs {
@@ -68,30 +68,6 @@ export const POLL_EXIT = {
 } as const;
 
 const ACCOUNT_ID = /^[0-9a-f]{32}$/i;
-
-/** Reports rejected events on stderr with their reason and the record, shortened. */
-class StderrQuarantine implements Quarantine {
-  private readonly err: Writable;
-  private count = 0;
-
-  constructor(err: Writable) {
-    this.err = err;
-  }
-
-  add(entry: QuarantineEntry): undefined {
-    this.count++;
-    const raw =
-      entry.raw === undefined
-        ? ''
-        : `\n  ${entry.raw.length > 300 ? `${entry.raw.slice(0, 300)}…` : entry.raw}`;
-    this.err.write(`cf-logs poll: ${entry.reason}${raw}\n`);
-    return undefined;
-  }
-
-  async finish(): Promise<number> {
-    return this.count;
-  }
-}
 
 /**
  * `cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]`: one run of
@@ -150,7 +126,7 @@ export async function runPollCommand(
     if (error instanceof ConfigError) return usage(error.message);
     throw error;
   }
-  const quarantine = new StderrQuarantine(stderr);
+  const quarantine = new StderrQuarantine(stderr, () => 'cf-logs poll');
   let summary: PollSummary;
   try {
     summary = await runPoll({
