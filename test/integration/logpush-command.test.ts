@@ -56,6 +56,8 @@ async function start(options: Partial<FakeLogpushOptions> = {}) {
   await cf?.close();
   cf = await startFakeLogpush({
     s3,
+    // Cloudflare's clock is the command's virtual one: challenge dates and expiry do not depend on today.
+    now: () => new Date(clock),
     writableBuckets: [BUCKET],
     bucketRegions: { [BUCKET]: REGION },
     ...options,
@@ -63,11 +65,11 @@ async function start(options: Partial<FakeLogpushOptions> = {}) {
 }
 
 beforeEach(async () => {
+  clock = Date.parse('2026-11-21T10:00:00Z');
   s3 = await startFakeS3({ buckets: [BUCKET] });
   await start();
   dir = await mkdtemp(join(tmpdir(), 'cf-logs-logpush-'));
   await writeConfig(CONFIG);
-  clock = Date.parse('2026-11-21T10:00:00Z');
 });
 afterEach(async () => {
   await cf.close();
