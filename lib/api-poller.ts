@@ -9,6 +9,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { show } from '../lambdas/core/setting-messages.ts';
 import { POLL_SOURCES, type PollSourceName } from '../lambdas/poll/types.ts';
 import {
   CREDENTIAL_SECRET_SHAPES,
@@ -17,7 +18,7 @@ import {
   POLL_ENV,
   POLL_TIMING,
 } from '../lambdas/settings.ts';
-import { type IntegerSpec, integerProblem, type LogLevel, show } from './lake-settings.ts';
+import { type IntegerSpec, integerProblem, type LogLevel } from './lake-settings.ts';
 import { createNodeFunction } from './lambda-function.ts';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.ts';
 import { createSecureBucket } from './secure-bucket.ts';

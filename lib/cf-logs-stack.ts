@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { DatasetName, DatasetScope } from '../lambdas/datasets/catalog.ts';
+import { logpushTargets } from '../lambdas/logpush/jobs.ts';
 import { DEFAULT_CLOUDFLARE_API_BASE } from '../lambdas/poll/cloudflare-api.ts';
 import { CloudflareLogLake } from './cloudflare-log-lake.ts';
 import type { CfLogsConfig } from './config.ts';
@@ -147,39 +148,24 @@ function countOutputs(stack: Stack): number {
 }
 
 /**
- * Every (dataset, zone or account) pair the configuration asks for, with its output id. The id uses the first
+ * Every (dataset, zone or account) pair the configuration asks for (`logpushTargets`, the jobs `cf-logs logpush`
+ * manages), with its output id. The id uses the first
  * 8 characters of the zone or account id, or all 32 when two configured zones share those 8.
  */
 export function logpushJobTargets(config: CfLogsConfig): LogpushJobTarget[] {
-  const short = (ids: readonly string[]) => {
-    const firsts = ids.map((id) => id.slice(0, 8));
-    return new Set(firsts).size === firsts.length ? (id: string) => id.slice(0, 8) : (id: string) => id;
-  };
-  const zoneKey = short(config.cloudflare.zones.map((zone) => zone.id));
-  const targets: LogpushJobTarget[] = [];
-  for (const dataset of config.datasets.zone) {
-    for (const zone of config.cloudflare.zones) {
-      targets.push({
-        dataset,
-        scope: 'zone',
-        scopeId: zone.id,
-        ...(zone.name === undefined ? {} : { scopeName: zone.name }),
-        outputId: `DestinationConf${pascalCase(dataset)}Zone${zoneKey(zone.id)}`,
-      });
-    }
-  }
-  const accountId = config.cloudflare.accountId;
-  if (accountId !== undefined) {
-    for (const dataset of config.datasets.account) {
-      targets.push({
-        dataset,
-        scope: 'account',
-        scopeId: accountId,
-        outputId: `DestinationConf${pascalCase(dataset)}Account${accountId.slice(0, 8)}`,
-      });
-    }
-  }
-  return targets;
+  const firsts = config.cloudflare.zones.map((zone) => zone.id.slice(0, 8));
+  const zoneKey =
+    new Set(firsts).size === firsts.length ? (id: string) => id.slice(0, 8) : (id: string) => id;
+  return logpushTargets(config).map(({ dataset, scope }) => ({
+    dataset,
+    scope: scope.kind,
+    scopeId: scope.id,
+    ...(scope.name === undefined ? {} : { scopeName: scope.name }),
+    outputId:
+      scope.kind === 'zone'
+        ? `DestinationConf${pascalCase(dataset)}Zone${zoneKey(scope.id)}`
+        : `DestinationConf${pascalCase(dataset)}Account${scope.id.slice(0, 8)}`,
+  }));
 }
 
 function pascalCase(name: string): string {

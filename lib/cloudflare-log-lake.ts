@@ -7,6 +7,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../lambdas/core/errors.ts';
+import { show } from '../lambdas/core/setting-messages.ts';
 import { DEFAULT_LOGPUSH_PREFIX, DEFAULT_QUARANTINE_PREFIX } from '../lambdas/settings.ts';
 import {
   ApiPoller,
@@ -29,7 +30,6 @@ import {
   RETENTION_SPECS,
   type ResolvedLakeSettings,
   type RetentionSettings,
-  show,
   withDefaults,
 } from './lake-settings.ts';
 import { logpushDestinationConf } from './logpush-destination.ts';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../lambdas/core/errors.ts';
-import { suggestion } from '../lambdas/core/setting-messages.ts';
+import { show, suggestion } from '../lambdas/core/setting-messages.ts';
 import {
   DATASET_NAMES,
   type DatasetName,
@@ -33,7 +33,6 @@ import {
   type NormalizeFunctionSettings,
   RETENTION_SPECS,
   type RetentionSettings,
-  show,
   withDefaults,
 } from './lake-settings.ts';
 

@@ -3,6 +3,7 @@
  * file reader (`config.ts`) and the construct (`cloudflare-log-lake.ts`) both check values against these specs,
  * so a limit is never stated twice.
  */
+import { show } from '../lambdas/core/setting-messages.ts';
 import { LAKE_ECS_PREFIX, LAKE_ERROR_PREFIX } from '../lambdas/settings.ts';
 
 /** How long data is kept, in days. */
@@ -352,11 +353,4 @@ export function lakeSettingProblems(settings: ResolvedLakeSettings): string[] {
     }
   }
   return problems;
-}
-
-/** A value as it appears in a message: JSON, cut short when long. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
