@@ -48,10 +48,13 @@ export interface IngestCommandIo {
 // As the Lambda's clients: without a socket timeout a stalled connection would hang the command.
 const REQUEST_HANDLER = { connectionTimeout: 3_000, socketTimeout: 30_000 };
 
+/** `s3://<bucket>/<rest>`, the bucket named as S3 allows. */
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/;
+
 /** Parses `s3://bucket/key`; the key may hold any character after the bucket's slash. */
-export function parseS3Url(url: string): { bucket: string; key: string } | undefined {
-  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
-  return match ? { bucket: match[1]!, key: match[2]! } : undefined;
+function parseS3Url(url: string): { bucket: string; key: string } | undefined {
+  const match = S3_URL.exec(url);
+  return match?.[2] ? { bucket: match[1]!, key: match[2] } : undefined;
 }
 
 /** Counts what Firehose accepted, so a failed object can say how much of it was delivered. */
@@ -102,11 +105,12 @@ export async function runIngestCommand(args: IngestCommandArgs, io: IngestComman
   }
   let quarantine: { bucket: string; prefix: string } | undefined;
   if (args.quarantine !== undefined) {
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*?)\/*$/.exec(args.quarantine);
-    if (!match || match[2] === '') {
+    const parsed = parseS3Url(args.quarantine);
+    const prefix = parsed?.key.replace(/\/+$/, '');
+    if (!parsed || !prefix) {
       return usage(`--quarantine ${args.quarantine} is not s3://BUCKET/PREFIX (a prefix is needed)`);
     }
-    quarantine = { bucket: match[1]!, prefix: match[2]! };
+    quarantine = { bucket: parsed.bucket, prefix };
   }
 
   const clock = io.clock ?? systemClock;

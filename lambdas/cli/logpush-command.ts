@@ -481,7 +481,7 @@ const VERB: Record<PlannedJob['action'], string> = {
 };
 
 /** The plan for people: per scope, one line per job and its changes, then a count. */
-export function formatPlan(plan: LogpushPlan): string {
+function formatPlan(plan: LogpushPlan): string {
   const lines: string[] = [];
   for (const findings of plan.scopes) {
     const { scope } = findings;
@@ -566,7 +566,7 @@ function preview(names: readonly string[]): string {
 
 function show(value: unknown): string {
   if (value === undefined || value === null) return 'none';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value);
+  const text = JSON.stringify(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

@@ -101,11 +101,8 @@ const INVALID_CREDENTIAL_CODES = new Set([6003, 6103, 6111, 9103, 9106, 9109]);
 const JOB_LIMIT_TEXT = /exceeded max jobs/i;
 const NOT_ALLOWED_CODE = 1004;
 
-/**
- * Turns a client error into a {@link LogpushApiError} with the fix in its message.
- * Exported for the command's tests; the API class applies it to every call.
- */
-export function explainLogpushError(error: unknown, context: CallContext): LogpushApiError | unknown {
+/** Turns a client error into a {@link LogpushApiError} with the fix in its message (every call of the API class). */
+function explainLogpushError(error: unknown, context: CallContext): LogpushApiError | unknown {
   if (!(error instanceof CloudflareApiError)) return error;
   const where = describeScope(context.scope);
   const base = `cannot ${context.doing} in ${where}`;

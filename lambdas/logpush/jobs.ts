@@ -322,7 +322,7 @@ function parseFilter(filter: string | null): string | undefined {
 }
 
 /** JSON with object keys sorted, so two equal values give the same text. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 
