@@ -201,6 +201,23 @@ describe('cf-logs ingest (in-process)', () => {
     expect(delivered()).toHaveLength(300);
   });
 
+  it('says how many events Firehose took before an object failed', async () => {
+    const key = `logpush/http_requests/${ZONE}/20261120/big.log.gz`;
+    const rnd = prng(9);
+    // About 6 MB of events: more than one 4 MiB call.
+    const lines = Array.from({ length: 3000 }, (_, i) => syntheticLine('http_requests', i, rnd));
+    s3.putObject(LOGS, key, gzipSync(`${lines.join('\n')}\n`));
+    firehose.script.queue.push({ kind: 'accept' });
+    firehose.script.defaultPlan = { kind: 'error', status: 400, errorType: 'InvalidArgumentException' };
+    const result = await run({ objects: [`s3://${LOGS}/${key}`] });
+    expect(result.code).toBe(INGEST_EXIT.failed);
+    const taken = delivered().length;
+    expect(taken).toBeGreaterThan(0);
+    expect(taken).toBeLessThan(3000);
+    expect(result.stderr).toContain(`${taken} events were delivered before it failed`);
+    expect(result.stdout).toContain(`${taken} events delivered`);
+  });
+
   it('maps with --dataset whatever the key says', async () => {
     const key = 'elsewhere/20261120/batch.log.gz';
     const rnd = prng(7);
