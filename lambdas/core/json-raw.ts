@@ -22,6 +22,68 @@ export function rawIntegerToken(line: string, key: string, parsed?: number): str
   return scanTopLevel(line, key);
 }
 
+/**
+ * {@link rawIntegerToken} for the fields of one record, in the order `for…in` gives them (the line's order):
+ * one per mapper, {@link reset} for each record. When no value of the record is an object or a list of objects,
+ * `"key":` can only occur in the line as the record's own key (inside a string every quote is escaped), so the
+ * token is found by one forward search from where the previous one ended, with no uniqueness scan of the rest
+ * of the line. Otherwise, or when that search is inconclusive, it falls back to {@link rawIntegerToken}.
+ */
+export class ExactIntegers {
+  private line = '';
+  private record: Readonly<Record<string, unknown>> = {};
+  private flat: boolean | undefined;
+  private cursor = 0;
+  private readonly needles = new Map<string, string>();
+
+  /** Starts on a new record and the line it was parsed from. */
+  reset(line: string, record: Readonly<Record<string, unknown>>): void {
+    this.line = line;
+    this.record = record;
+    this.flat = undefined;
+    this.cursor = 0;
+  }
+
+  /** The exact digits of top-level `key`, whose parsed value is `parsed` (an integer beyond 2^53). */
+  digits(key: string, parsed: number): string | undefined {
+    this.flat ??= !hasNestedObject(this.record);
+    if (this.flat) {
+      const needle = this.needleOf(key);
+      let at = this.line.indexOf(needle, this.cursor);
+      if (at < 0 && this.cursor > 0) at = this.line.indexOf(needle);
+      if (at > 0 && this.line.charCodeAt(at - 1) !== 0x5c /* \ */) {
+        const token = integerAt(this.line, at + needle.length);
+        if (token !== undefined && Number(token) === parsed) {
+          this.cursor = at + needle.length;
+          return token;
+        }
+      }
+    }
+    return rawIntegerToken(this.line, key, parsed);
+  }
+
+  private needleOf(key: string): string {
+    let needle = this.needles.get(key);
+    if (needle === undefined) {
+      needle = `"${key}":`;
+      // Keys come from records: a flood of new ones must not grow the cache without bound.
+      if (this.needles.size >= 1000) this.needles.clear();
+      this.needles.set(key, needle);
+    }
+    return needle;
+  }
+}
+
+function hasNestedObject(record: Readonly<Record<string, unknown>>): boolean {
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value !== 'object' || value === null) continue;
+    if (!Array.isArray(value)) return true;
+    for (const item of value) if (typeof item === 'object' && item !== null) return true;
+  }
+  return false;
+}
+
 function integerAt(line: string, start: number): string | undefined {
   let i = start;
   while (isSpace(line.charCodeAt(i))) i++;

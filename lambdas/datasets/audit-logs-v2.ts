@@ -78,7 +78,7 @@ export const auditLogsV2 = defineMapper({
     const result = typeof vendor.ActionResult === 'string' ? vendor.ActionResult.toLowerCase() : undefined;
     if (result === 'success' || result === 'failure') {
       setField(event, 'event.outcome', result);
-      delete vendor.ActionResult;
+      vendor.ActionResult = undefined;
     } else {
       setField(event, 'event.outcome', 'unknown');
     }

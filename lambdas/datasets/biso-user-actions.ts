@@ -47,9 +47,9 @@ export const bisoUserActions = defineMapper({
     if (host === undefined) {
       // Without a parsable URL the engine cannot split one: the domain is all we know of the page's host.
       setField(event, 'url.domain', domain);
-      delete vendor.DomainName;
+      vendor.DomainName = undefined;
     } else if (host.toLowerCase() === domain.toLowerCase()) {
-      delete vendor.DomainName;
+      vendor.DomainName = undefined;
     }
   },
 });

@@ -103,7 +103,7 @@ function fillIp(event: EcsEvent, vendor: CfRecord, path: string, key: string): v
   const ip = normalizeIp(vendor[key]);
   if (ip === undefined) return;
   setField(event, path, ip);
-  delete vendor[key];
+  vendor[key] = undefined;
 }
 
 const TRACEROUTE_SUCCESS = /^(success|succeeded|ok|completed?|reached)/;

@@ -103,7 +103,7 @@ function takeIps(vendor: CfRecord, keys: readonly string[]): string[] {
     const ip = normalizeIp(vendor[key]);
     if (ip === undefined) continue;
     if (!ips.includes(ip)) ips.push(ip);
-    delete vendor[key];
+    vendor[key] = undefined;
   }
   return ips;
 }

@@ -89,7 +89,7 @@ export const emailSecurityAlerts = defineMapper({
     const asn = asNumber(values.SMTPHeloServerIPAsNumber);
     if (asn !== undefined) {
       setField(event, 'source.as.number', asn);
-      delete vendor.SMTPHeloServerIPAsNumber;
+      vendor.SMTPHeloServerIPAsNumber = undefined;
     }
 
     setAttachments(event, values.Attachments);

@@ -59,7 +59,7 @@ export const emailSecurityPostDeliveryEvents = defineMapper({
     const by = values.RequestedBy;
     if (typeof by === 'string') {
       setField(event, by.includes('@') ? 'user.email' : 'user.name', by);
-      delete vendor.RequestedBy;
+      vendor.RequestedBy = undefined;
     }
   },
 });

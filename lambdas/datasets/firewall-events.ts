@@ -163,8 +163,8 @@ function mapReferrer(event: EcsEvent, vendor: CfRecord): void {
   const query =
     typeof vendor.ClientRefererQuery === 'string' ? vendor.ClientRefererQuery.replace(/^\?/, '') : '';
   setField(event, 'http.request.referrer', `${scheme}${host}${path}${query === '' ? '' : `?${query}`}`);
-  delete vendor.ClientRefererHost;
-  delete vendor.ClientRefererScheme;
-  delete vendor.ClientRefererPath;
-  delete vendor.ClientRefererQuery;
+  vendor.ClientRefererHost = undefined;
+  vendor.ClientRefererScheme = undefined;
+  vendor.ClientRefererPath = undefined;
+  vendor.ClientRefererQuery = undefined;
 }

@@ -138,13 +138,13 @@ export const gatewayDns = defineMapper({
       if (code !== undefined) {
         setField(event, 'dns.response_code', code);
         // The name says the number (a one-to-one table): no need to keep both.
-        delete vendor.RCode;
+        vendor.RCode = undefined;
       }
     }
     const answers = dnsAnswers(vendor.ResourceRecordsJSON);
     if (answers) {
       setField(event, 'dns.answers', answers);
-      delete vendor.ResourceRecordsJSON;
+      vendor.ResourceRecordsJSON = undefined;
     }
     if (typeof vendor.ResponseTimeMs === 'number') {
       setField(event, 'event.duration', vendor.ResponseTimeMs * 1_000_000);

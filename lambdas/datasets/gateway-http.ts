@@ -140,7 +140,7 @@ export const gatewayHttp = defineMapper({
     const status = values.HTTPStatusCode;
     if (typeof status === 'number' && status > 0) {
       setField(event, 'http.response.status_code', status);
-      delete vendor.HTTPStatusCode;
+      vendor.HTTPStatusCode = undefined;
     }
     const host = getField(event, 'destination.domain');
     if (typeof host === 'string') setField(event, 'destination.domain', splitHostPort(host).host);
@@ -193,12 +193,12 @@ function mapFile(values: Readonly<CfRecord>, event: EcsEvent, vendor: CfRecord):
     typeof hash === 'string' && /^[0-9a-f]+$/i.test(hash) ? HASH_BY_LENGTH[hash.length] : undefined;
   if (algorithm !== undefined) {
     setField(event, `file.hash.${algorithm}`, hash);
-    delete vendor.BlockedFileHash;
+    vendor.BlockedFileHash = undefined;
   }
   const blocked = algorithm !== undefined || values.BlockedFileName !== undefined;
   if (blocked && typeof values.BlockedFileSize === 'number') {
     setField(event, 'file.size', values.BlockedFileSize);
-    delete vendor.BlockedFileSize;
+    vendor.BlockedFileSize = undefined;
   }
   const info = values.FileInfo as { files?: unknown } | undefined;
   const files = info?.files;

@@ -82,7 +82,7 @@ export const gatewayNetwork = defineMapper({
     const detected = values.DetectedProtocol;
     if (typeof detected === 'string' && detected.toLowerCase() !== 'unknown') {
       setField(event, 'network.protocol', detected.toLowerCase());
-      delete vendor.DetectedProtocol;
+      vendor.DetectedProtocol = undefined;
     }
     const port = values.OverridePort;
     if (getField(event, 'destination.nat.ip') !== undefined && typeof port === 'number' && port > 0) {
@@ -117,6 +117,6 @@ function mapTransport(event: EcsEvent, vendor: CfRecord): void {
     if (transport === undefined) continue;
     if (getField(event, 'network.transport') === undefined) setField(event, 'network.transport', transport);
     // The name says it all for tcp and udp; quic is more than its transport and stays.
-    if (lower === transport && getField(event, 'network.transport') === transport) delete vendor[name];
+    if (lower === transport && getField(event, 'network.transport') === transport) vendor[name] = undefined;
   }
 }

@@ -238,7 +238,7 @@ function mapLegacySecurity(record: CfRecord, event: EcsEvent, vendor: CfRecord):
     const value = vendor[legacy];
     if (!isEmpty(record[renamed]) || typeof value !== 'string' || value === 'unknown') continue;
     setField(event, path, value);
-    delete vendor[legacy];
+    vendor[legacy] = undefined;
   }
 }
 
@@ -254,7 +254,7 @@ export function mapHttpProtocol(event: EcsEvent, vendor: CfRecord, field: string
   if (!m) return;
   setField(event, 'http.version', m[1]);
   setField(event, 'network.protocol', 'http');
-  delete vendor[field];
+  vendor[field] = undefined;
 }
 
 /** `TLSv1.3` → `{ protocol: 'tls', version: '1.3' }`, `SSLv3` → `{ protocol: 'ssl', version: '3' }`; else undefined. */
@@ -275,11 +275,11 @@ export function setTlsVersion(event: EcsEvent, value: unknown): boolean {
 function mapTls(event: EcsEvent, vendor: CfRecord): void {
   // "none" means the request was not over TLS (field doc): no tls.* at all, the value stays as the evidence.
   const protocol = vendor.ClientSSLProtocol;
-  if (setTlsVersion(event, protocol)) delete vendor.ClientSSLProtocol;
+  if (setTlsVersion(event, protocol)) vendor.ClientSSLProtocol = undefined;
   const cipher = vendor.ClientSSLCipher;
   if (typeof cipher === 'string' && cipher.toUpperCase() !== 'NONE' && protocol !== 'none') {
     setField(event, 'tls.cipher', cipher);
-    delete vendor.ClientSSLCipher;
+    vendor.ClientSSLCipher = undefined;
   }
 }
 
@@ -355,8 +355,8 @@ function mapGeo(record: CfRecord, event: EcsEvent, vendor: CfRecord): void {
     Math.abs(lon) <= 180
   ) {
     setField(event, 'source.geo.location', { lat, lon });
-    delete vendor.ClientLatitude;
-    delete vendor.ClientLongitude;
+    vendor.ClientLatitude = undefined;
+    vendor.ClientLongitude = undefined;
   }
 }
 

@@ -45,7 +45,7 @@ export const magicIdsDetections = defineMapper({
   },
   derives: ['event.outcome', 'network.iana_number', 'network.transport', 'network.type'],
   refine({ values, event, vendor }) {
-    if (setIpProtocol(event, values.Protocol)) delete vendor.Protocol;
+    if (setIpProtocol(event, values.Protocol)) vendor.Protocol = undefined;
     else if (typeof values.Protocol === 'string' && values.Protocol.toLowerCase() === 'any') {
       // A detection at the IP layer: its ports are written 0 as placeholders, not ports.
       for (const [side, field] of PORTS) {

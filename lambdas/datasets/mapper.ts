@@ -2,7 +2,8 @@ import { type EcsEvent, eventId, isEmpty, normalizeIp, partsOf, setField, setPat
 import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
 import { enrich } from '../core/enrich.ts';
 import { MappingError } from '../core/errors.ts';
-import { hasUnsafeInteger, parseWithExactIntegers, rawIntegerToken } from '../core/json-raw.ts';
+import { ExactIntegers, hasUnsafeInteger, parseWithExactIntegers } from '../core/json-raw.ts';
+import { hasDefinedValue, objectFactory, slotView } from '../core/object-layout.ts';
 import { type Instant, parseEventTime, type TimeUnit } from '../core/time.ts';
 import type { DatasetName } from './catalog.ts';
 
@@ -47,7 +48,7 @@ export interface RefineContext {
   /**
    * Every present, non-empty field of the table after the type check, in its documented type: an int written as
    * "403" is 403, a bool written as "false" is false, a time is its {@link Instant}. Fields the table does not list
-   * and dropped fields are not here.
+   * and dropped fields are undefined. A view valid during the call only: keep values, not the object.
    */
   readonly values: Readonly<CfRecord>;
   readonly event: EcsEvent;
@@ -104,6 +105,12 @@ export interface MapContext {
 export interface DatasetMapper {
   readonly dataset: DatasetName;
   readonly spec: DatasetMapperSpec;
+  /**
+   * The keys of `event.cloudflare` in the order the mapper lays them out: every table field not dropped, then
+   * the fields `refine` derives; unknown fields come after them. Absent fields are present with the value
+   * undefined (see `object-layout.ts`).
+   */
+  readonly vendorKeys: readonly string[];
   /** True when the record looks like this dataset (used when the object key does not say). */
   matches(record: CfRecord): boolean;
   /** @throws MappingError when the record cannot be mapped; the caller quarantines the line with the message. */
@@ -120,6 +127,10 @@ interface CompiledField {
   readonly spec: FieldSpec;
   readonly targets: readonly Target[];
   readonly keep: boolean;
+  /** Position in the values layout (every table field). */
+  readonly slot: number;
+  /** Position in the vendor layout; -1 for dropped fields. */
+  readonly vendorSlot: number;
 }
 
 /** Tag on events whose `@timestamp` is the object's upload time because the record had no event time. */
@@ -128,7 +139,13 @@ export const TIMESTAMP_FROM_OBJECT_TAG = 'timestamp_from_object';
 /** Compiles a dataset description into a mapper; a target outside the ECS catalogue is a programming error. */
 export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
   const compiled = new Map<string, CompiledField>();
-  for (const [name, field] of Object.entries(spec.fields)) {
+  const names = Object.keys(spec.fields);
+  // The vendor layout: every field that can be kept (all but dropped ones), then the ones refine derives.
+  const vendorKeys = names.filter((name) => spec.fields[name]!.drop === undefined);
+  for (const name of Object.keys(spec.derivesVendor ?? {})) if (!(name in spec.fields)) vendorKeys.push(name);
+  const vendorSlotOf = new Map(vendorKeys.map((name, i) => [name, i]));
+  for (const [slot, name] of names.entries()) {
+    const field = spec.fields[name]!;
     const paths = field.to === undefined ? [] : typeof field.to === 'string' ? [field.to] : field.to;
     const targets = paths.map((path) => {
       const ecs = ECS_FIELDS[path];
@@ -139,9 +156,39 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       spec: field,
       targets,
       keep: field.drop === undefined && (targets.length === 0 || field.keep === true),
+      slot,
+      vendorSlot: vendorSlotOf.get(name) ?? -1,
     });
   }
   const idFields = spec.idFields ?? [];
+  const slotFields = [...compiled.values()];
+  const makeVendor = objectFactory(vendorKeys);
+  // Scratch slots, reused: map() is synchronous and the objects made from them copy the values. Only the slots
+  // a record set are cleared after it (`touched`), not the whole layout.
+  const valueSlots: unknown[] = new Array(names.length).fill(undefined);
+  const vendorSlots: unknown[] = new Array(vendorKeys.length).fill(undefined);
+  // `values` for refine: the checked value slots read by name, valid while this map() call runs.
+  const values = slotView(names, valueSlots);
+  const exact = new ExactIntegers();
+  const touched = new Int32Array(names.length + vendorKeys.length);
+  // Records of one object nearly always list their keys in one order: the field at each position is looked up
+  // once and then recognised by comparing the key (a pointer comparison for JSON.parse's internalized keys).
+  const seenKeys: string[] = [];
+  const seenFields: (CompiledField | undefined)[] = [];
+
+  let touches = 0;
+  // At the start of each map, so a record that threw half-way leaves nothing behind for the next one.
+  function clearSlots(): void {
+    for (let i = 0; i < touches; i++) {
+      const t = touched[i]!;
+      if (t >= 0) {
+        valueSlots[t] = undefined;
+        const vendorSlot = slotFields[t]!.vendorSlot;
+        if (vendorSlot >= 0) vendorSlots[vendorSlot] = undefined;
+      } else vendorSlots[-1 - t] = undefined;
+    }
+    touches = 0;
+  }
 
   function matches(record: CfRecord): boolean {
     for (const f of spec.signature.all) if (!(f in record)) return false;
@@ -162,23 +209,42 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       },
       observer: { vendor: 'Cloudflare', type: spec.observerType },
     };
-    const vendor: CfRecord = {};
-    const values: CfRecord = {};
-    const times: Record<string, Instant> = {};
-    const targetTimes: Record<string, Instant> = {};
+    clearSlots();
+    exact.reset(context.line, record);
+    let position = 0;
+    let unknown: [string, unknown][] | undefined;
+    let times: Record<string, Instant> | undefined;
+    let start: Instant | undefined;
+    let end: Instant | undefined;
 
     for (const key in record) {
       const raw = record[key];
+      let field: CompiledField | undefined;
+      if (seenKeys[position] === key) field = seenFields[position];
+      else {
+        field = compiled.get(key);
+        seenKeys[position] = key;
+        seenFields[position] = field;
+      }
+      position++;
       if (isEmpty(raw)) continue;
-      const field = compiled.get(key);
       if (field === undefined) {
-        vendor[key] = unknownValue(raw, key, context.line);
+        const value = unknownValue(raw, key, exact);
+        const vendorSlot = vendorSlotOf.get(key);
+        if (vendorSlot === undefined) {
+          unknown ??= [];
+          unknown.push([key, value]);
+        } else {
+          vendorSlots[vendorSlot] = value;
+          touched[touches++] = -1 - vendorSlot;
+        }
         continue;
       }
-      if (field.spec.drop !== undefined) continue;
-      const value = checked(field.spec, raw, key, context.line);
+      if (field.vendorSlot < 0) continue;
+      const value = checked(field.spec, raw, key, exact);
       if (value === undefined) continue;
-      values[key] = value;
+      valueSlots[field.slot] = value;
+      touched[touches++] = field.slot;
       let keep = field.keep;
       for (const target of field.targets) {
         const converted = toEcs(target.ecs, value);
@@ -189,23 +255,30 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
         }
         // A list that lost elements in conversion is kept whole under cloudflare.* too.
         if (Array.isArray(value) && (converted as unknown[]).length < value.length) keep = true;
-        if (target.ecs.type === 'date') targetTimes[target.path] = value as Instant;
+        if (target.path === 'event.start') start = value as Instant;
+        else if (target.path === 'event.end') end = value as Instant;
         setPath(event, target.parts, converted);
       }
-      if (field.spec.type === 'time') times[key] = value as Instant;
-      if (keep) vendor[key] = field.spec.type === 'time' ? (value as Instant).iso : value;
+      if (field.spec.type === 'time') {
+        times ??= {};
+        times[key] = value as Instant;
+        if (keep) vendorSlots[field.vendorSlot] = (value as Instant).iso;
+      } else if (keep) {
+        vendorSlots[field.vendorSlot] = value;
+      }
     }
+    if (position < seenKeys.length) seenKeys.length = position;
 
-    const start = targetTimes['event.start'];
-    const end = targetTimes['event.end'];
     if (start && end && end.ns >= start.ns) setField(event, 'event.duration', Number(end.ns - start.ns));
     if (event['@timestamp'] === undefined) {
       event['@timestamp'] = context.fallbackTime.iso;
       event.tags = [TIMESTAMP_FROM_OBJECT_TAG];
     }
-    spec.refine?.({ record, values, event, vendor, times });
+    const vendor = makeVendor(vendorSlots);
+    if (unknown) for (const [key, value] of unknown) vendor[key] = value;
+    spec.refine?.({ record, values, event, vendor, times: times ?? NO_TIMES });
     exactNestedIntegers(vendor, context.line);
-    if (!isEmpty(vendor)) event.cloudflare = vendor;
+    if (hasDefinedValue(vendor)) event.cloudflare = vendor;
     enrich(event);
     setField(event, 'event.id', eventId(spec.dataset, naturalKey(values, context.line)));
     return event;
@@ -218,8 +291,10 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     return idFields.map((f) => stringOf(values[f])).join('\u0000');
   }
 
-  return { dataset: spec.dataset, spec, matches, map };
+  return { dataset: spec.dataset, spec, vendorKeys, matches, map };
 }
+
+const NO_TIMES: Readonly<Record<string, Instant>> = Object.freeze({});
 
 /**
  * Objects and lists kept under `cloudflare.*` (merged `Subrequests`, `Metadata`, …) may hold 19-digit integers
@@ -244,16 +319,16 @@ function stringOf(value: unknown): string {
 }
 
 /** Unknown (new) fields are kept as they are; integers too large for a JS number keep their exact digits. */
-function unknownValue(raw: unknown, key: string, line: string): unknown {
+function unknownValue(raw: unknown, key: string, exact: ExactIntegers): unknown {
   if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
-    return rawIntegerToken(line, key, raw) ?? raw;
+    return exact.digits(key, raw) ?? raw;
   }
   return raw;
 }
 
 /** The exact digits of an integer too large for a JS number (a 19-digit id), read from the line. */
-function exactDigits(raw: number, key: string, line: string): string | undefined {
-  return Number.isInteger(raw) && !Number.isSafeInteger(raw) ? rawIntegerToken(line, key, raw) : undefined;
+function exactDigits(raw: number, key: string, exact: ExactIntegers): string | undefined {
+  return Number.isInteger(raw) && !Number.isSafeInteger(raw) ? exact.digits(key, raw) : undefined;
 }
 
 function isInstant(value: unknown): value is Instant {
@@ -261,18 +336,18 @@ function isInstant(value: unknown): value is Instant {
 }
 
 /** The value checked against (and, where lossless, converted to) its documented type; undefined = absent. */
-function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unknown {
+function checked(spec: FieldSpec, raw: unknown, key: string, exact: ExactIntegers): unknown {
   switch (spec.type) {
     case 'string':
       if (typeof raw === 'string') return raw;
-      if (typeof raw === 'number') return exactDigits(raw, key, line) ?? String(raw);
+      if (typeof raw === 'number') return exactDigits(raw, key, exact) ?? String(raw);
       if (typeof raw === 'boolean') return String(raw);
       break;
     case 'int':
       // Beyond 2^53 JSON.parse has rounded the number: its exact digits (from the line) are kept as text, which no
       // ECS long takes, so the value lands under cloudflare.* exactly as Cloudflare wrote it.
       if (typeof raw === 'number' && Number.isInteger(raw))
-        return Number.isSafeInteger(raw) ? raw : (exactDigits(raw, key, line) ?? raw);
+        return Number.isSafeInteger(raw) ? raw : (exactDigits(raw, key, exact) ?? raw);
       if (typeof raw === 'string' && /^-?\d{1,15}$/.test(raw)) return Number(raw);
       break;
     case 'float':
@@ -287,7 +362,7 @@ function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unkn
     case 'time': {
       try {
         const rawDigits =
-          typeof raw === 'number' && !Number.isSafeInteger(raw) ? rawIntegerToken(line, key, raw) : undefined;
+          typeof raw === 'number' && !Number.isSafeInteger(raw) ? exact.digits(key, raw) : undefined;
         return parseEventTime(raw, { unit: spec.unit, rawDigits });
       } catch (error) {
         throw new MappingError(`field ${key}: ${(error as Error).message}`);
@@ -302,7 +377,7 @@ function checked(spec: FieldSpec, raw: unknown, key: string, line: string): unkn
       if (Array.isArray(raw)) return raw;
       break;
     case 'any':
-      return typeof raw === 'number' ? (exactDigits(raw, key, line) ?? raw) : raw;
+      return typeof raw === 'number' ? (exactDigits(raw, key, exact) ?? raw) : raw;
   }
   throw new MappingError(`field ${key}: expected ${spec.type}, got ${describe(raw)}`);
 }

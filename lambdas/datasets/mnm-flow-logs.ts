@@ -44,7 +44,7 @@ export const mnmFlowLogs = defineMapper({
   },
   derives: ['network.iana_number', 'network.transport', 'network.type'],
   refine({ values, event, vendor }) {
-    if (setIpProtocol(event, values.Protocol)) delete vendor.Protocol;
+    if (setIpProtocol(event, values.Protocol)) vendor.Protocol = undefined;
     setNetworkType(event);
   },
 });

@@ -136,10 +136,10 @@ export const networkAnalyticsLogs = defineMapper({
     if (name !== undefined) {
       const transport = getField(event, 'network.transport');
       if (transport === undefined) setField(event, 'network.transport', name);
-      if (transport === undefined || transport === name) delete vendor.IPProtocolName;
+      if (transport === undefined || transport === name) vendor.IPProtocolName = undefined;
     }
     setNetworkType(event);
-    if (setNetworkDirection(event, values.Direction)) delete vendor.Direction;
+    if (setNetworkDirection(event, values.Direction)) vendor.Direction = undefined;
 
     const { type, outcome } = passDropCategorization(values.Outcome);
     setField(event, 'event.type', type);

@@ -72,9 +72,9 @@ function mapResourceHost(record: CfRecord, event: EcsEvent, vendor: CfRecord): v
   const url = typeof record.URL === 'string' ? urlHost(record.URL) : undefined;
   if (url === undefined) {
     setField(event, 'url.domain', host);
-    delete vendor.URLHost;
+    vendor.URLHost = undefined;
   } else if (url === host.toLowerCase()) {
-    delete vendor.URLHost;
+    vendor.URLHost = undefined;
   }
 }
 

@@ -94,7 +94,7 @@ export const spectrumEvents = defineMapper({
       const port = values[name];
       if (typeof port !== 'number' || port === 0) continue;
       setField(event, path, port);
-      delete vendor[name];
+      vendor[name] = undefined;
     }
     const action = getField(event, 'event.action');
     const { type, outcome } = eventCategorization(typeof action === 'string' ? action : undefined);
@@ -106,7 +106,7 @@ export const spectrumEvents = defineMapper({
     const proto = typeof vendor.ClientProto === 'string' ? vendor.ClientProto.toLowerCase() : undefined;
     if (proto === 'tcp' || proto === 'udp') {
       setField(event, 'network.transport', proto);
-      delete vendor.ClientProto;
+      vendor.ClientProto = undefined;
     }
     const bytes = [getField(event, 'source.bytes'), getField(event, 'destination.bytes')];
     if (bytes.some((b) => typeof b === 'number')) {
@@ -161,11 +161,11 @@ const TLS_FAILED = new Set([
 ]);
 
 function mapClientTls(event: EcsEvent, vendor: CfRecord): void {
-  if (setTlsVersion(event, vendor.ClientTlsProtocol)) delete vendor.ClientTlsProtocol;
+  if (setTlsVersion(event, vendor.ClientTlsProtocol)) vendor.ClientTlsProtocol = undefined;
   const cipher = vendor.ClientTlsCipher;
   if (typeof cipher === 'string' && !['UNK', 'NONE'].includes(cipher.toUpperCase())) {
     setField(event, 'tls.cipher', cipher);
-    delete vendor.ClientTlsCipher;
+    vendor.ClientTlsCipher = undefined;
   }
   const status =
     typeof vendor.ClientTlsStatus === 'string' ? vendor.ClientTlsStatus.toUpperCase() : undefined;

@@ -107,7 +107,7 @@ export const zeroTrustNetworkSessions = defineMapper({
       const port = values[name];
       if (typeof port !== 'number' || port === 0) continue;
       setField(event, path, port);
-      delete vendor[name];
+      vendor[name] = undefined;
     }
     const reason = getField(event, 'event.reason');
     const { type, outcome } = closeCategorization(typeof reason === 'string' ? reason : undefined);
@@ -122,7 +122,7 @@ export const zeroTrustNetworkSessions = defineMapper({
     const detected = vendor.DetectedProtocol;
     if (typeof detected === 'string' && detected.toUpperCase() !== 'UNKNOWN') {
       setField(event, 'network.protocol', detected.toLowerCase());
-      delete vendor.DetectedProtocol;
+      vendor.DetectedProtocol = undefined;
     }
     const bytes = [getField(event, 'source.bytes'), getField(event, 'destination.bytes')];
     if (bytes.some((b) => typeof b === 'number')) {
@@ -132,7 +132,7 @@ export const zeroTrustNetworkSessions = defineMapper({
         bytes.reduce<number>((sum, b) => sum + (typeof b === 'number' ? b : 0), 0),
       );
     }
-    if (setTlsVersion(event, vendor.ClientTLSVersion)) delete vendor.ClientTLSVersion;
+    if (setTlsVersion(event, vendor.ClientTLSVersion)) vendor.ClientTLSVersion = undefined;
   },
 });
 
@@ -172,5 +172,5 @@ function mapTransport(event: EcsEvent, vendor: CfRecord): void {
   if (!known) return;
   setField(event, 'network.transport', known[0]);
   setField(event, 'network.iana_number', known[1]);
-  delete vendor.Protocol;
+  vendor.Protocol = undefined;
 }

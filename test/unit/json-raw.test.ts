@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hasUnsafeInteger, parseWithExactIntegers, rawIntegerToken } from '../../lambdas/core/json-raw.ts';
+import {
+  ExactIntegers,
+  hasUnsafeInteger,
+  parseWithExactIntegers,
+  rawIntegerToken,
+} from '../../lambdas/core/json-raw.ts';
 
 describe('rawIntegerToken', () => {
   it('finds the digits of a top-level key', () => {
@@ -36,6 +41,49 @@ describe('rawIntegerToken with the parsed value', () => {
   it('falls back to scanning when the single occurrence is a nested one', () => {
     const line = '{"Sub":{"T":1111111111111111111},"T" : 2222222222222222222}';
     expect(rawIntegerToken(line, 'T', JSON.parse(line).T)).toBe('2222222222222222222');
+  });
+});
+
+describe('ExactIntegers (one record, fields in line order)', () => {
+  const digitsOf = (line: string, keys: readonly string[]) => {
+    const exact = new ExactIntegers();
+    const record = JSON.parse(line) as Record<string, number>;
+    exact.reset(line, record);
+    return keys.map((key) => exact.digits(key, record[key]!));
+  };
+
+  it('reads each top-level token of a flat record exactly, in order', () => {
+    const line = '{"EdgeEndTimestamp":1795169700035000001,"X":"a","EdgeStartTimestamp":1795169700000000001}';
+    expect(digitsOf(line, ['EdgeEndTimestamp', 'EdgeStartTimestamp'])).toEqual([
+      '1795169700035000001',
+      '1795169700000000001',
+    ]);
+  });
+
+  it('is not fooled by the key quoted inside a string value, or by a key ending in it', () => {
+    const line = String.raw`{"Note":"\"T\":1152921504606846977","A\"T":1152921504606846977,"T":1152921504606846976}`;
+    expect(digitsOf(line, ['T'])).toEqual(['1152921504606846976']);
+  });
+
+  it('takes the top-level token when a nested object carries the same key first (and its value rounds alike)', () => {
+    // 2^60 and 2^60 + 1 are one double: only the position tells them apart.
+    const line = '{"Subrequests":[{"T":1152921504606846977}],"T":1152921504606846976}';
+    expect(digitsOf(line, ['T'])).toEqual(['1152921504606846976']);
+  });
+
+  it('starts afresh on reset, whatever the previous record left', () => {
+    const exact = new ExactIntegers();
+    const first = '{"A":1,"B":2,"T":1234567890123456789}';
+    exact.reset(first, JSON.parse(first));
+    expect(exact.digits('T', JSON.parse(first).T)).toBe('1234567890123456789');
+    const second = '{"T":9234567890123456789,"A":1}';
+    exact.reset(second, JSON.parse(second));
+    expect(exact.digits('T', JSON.parse(second).T)).toBe('9234567890123456789');
+  });
+
+  it('finds a key listed before the previous one (line order not kept)', () => {
+    const line = '{"T":1234567890123456789,"U":2234567890123456789}';
+    expect(digitsOf(line, ['U', 'T'])).toEqual(['2234567890123456789', '1234567890123456789']);
   });
 });
 

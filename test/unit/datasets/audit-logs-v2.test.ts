@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
+import { definedKeys } from '../../../lambdas/core/object-layout.ts';
 import { auditLogsV2, isIdentityResource } from '../../../lambdas/datasets/audit-logs-v2.ts';
 import { detectDataset } from '../../../lambdas/datasets/index.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
@@ -106,7 +107,7 @@ describe('audit_logs_v2 mapper', () => {
     expect(getField(event, 'http.response.status_code')).toBe(403);
     // An empty user agent sets nothing; empty objects and strings leave nothing behind.
     expect(event.user_agent).toBeUndefined();
-    expect(Object.keys(event.cloudflare as object).sort()).toEqual([
+    expect(definedKeys(event.cloudflare as object).sort()).toEqual([
       'ActorContext',
       'ActorType',
       'AuditLogID',

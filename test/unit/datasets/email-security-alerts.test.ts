@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../../lambdas/core/ecs.ts';
 import { MappingError } from '../../../lambdas/core/errors.ts';
+import { definedKeys } from '../../../lambdas/core/object-layout.ts';
 import { dispositionClass, emailSecurityAlerts } from '../../../lambdas/datasets/email-security-alerts.ts';
 import type { CfRecord } from '../../../lambdas/datasets/mapper.ts';
 import { fixtureLines, mapLine, mapRecord } from '../../fixtures/datasets/load.ts';
@@ -103,7 +104,7 @@ describe('email_security_alerts mapper', () => {
     expect(getField(event, 'email.attachments')).toBeUndefined();
     expect(event.source).toEqual({ ip: '2001:db8::25', address: '2001:db8::25', as: { number: 64501 } });
     expect(getField(event, 'related.hash')).toBeUndefined();
-    expect(Object.keys(event.cloudflare as object)).not.toContain('ThreatCategories');
+    expect(definedKeys(event.cloudflare as object)).not.toContain('ThreatCategories');
   });
 
   it.each([
