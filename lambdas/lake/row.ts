@@ -11,12 +11,32 @@
  * `@timestamp` stays as it is: the SerDe maps it to the `ts` column.
  */
 import type { EcsEvent } from '../core/ecs.ts';
+import { type ObjectFactory, objectFactory } from '../core/object-layout.ts';
+import type { DatasetName } from '../datasets/catalog.ts';
+import { MAPPERS } from '../datasets/index.ts';
 import { LAKE_SCHEMA, type LakeSchema, type LakeType, VENDOR_COLUMN, VENDOR_OTHER_COLUMN } from './schema.ts';
+
+type Column = { readonly name: string; readonly type: LakeType };
+
+/**
+ * How the vendor fields of one dataset's events become columns: for each key of the mapper's vendor layout, in
+ * order, its column (an index into the column layout) or -1. Built once per dataset; an event's vendor object
+ * walks it in step, so the common row costs no lookup and no keyed store.
+ */
+interface VendorPlan {
+  readonly keys: readonly string[];
+  readonly column: Int32Array;
+  readonly types: readonly LakeType[];
+  readonly columnIndex: ReadonlyMap<string, number>;
+  readonly make: ObjectFactory;
+  readonly slots: unknown[];
+}
 
 /** Converts ECS events to lake rows with one schema; caches the column of each vendor name it meets. */
 export class LakeRowShaper {
   private readonly schema: LakeSchema;
-  private readonly columns = new Map<string, { readonly name: string; readonly type: LakeType } | null>();
+  private readonly columns = new Map<string, Column | null>();
+  private readonly plans = new Map<string, VendorPlan | null>();
 
   constructor(schema: LakeSchema = LAKE_SCHEMA) {
     this.schema = schema;
@@ -24,41 +44,98 @@ export class LakeRowShaper {
 
   /** The lake row of `event` (a shallow copy; `event` is not changed). */
   shape(event: EcsEvent): EcsEvent {
-    const vendor = event[VENDOR_COLUMN];
+    const vendor = event[VENDOR_COLUMN] as EcsEvent | undefined;
     if (vendor === undefined) return event;
-    // Copied key by key rather than spread-then-delete: `delete` would turn the row into a slow dictionary
-    // object, for this walk and for JSON.stringify after it.
-    const row: EcsEvent = {};
-    for (const key in event) if (key !== VENDOR_COLUMN) row[key] = event[key];
-    const columns: EcsEvent = {};
+    const dataset = (event.event as EcsEvent | undefined)?.dataset;
+    const plan = typeof dataset === 'string' ? this.planOf(dataset) : null;
+    const slots = plan?.slots;
+    let extra: EcsEvent | undefined;
     let other: Record<string, string> | undefined;
-    let hasColumns = false;
-    const fields = vendor as EcsEvent;
-    for (const key in fields) {
-      const value = fields[key];
+    let used = 0;
+    let position = 0;
+    for (const key in vendor) {
+      const value = vendor[key];
+      const at = position++;
       if (value === undefined || value === null) continue;
-      const column = this.columnOf(key);
-      const fitted = column && !(column.name in columns) ? fitToColumn(value, column.type) : undefined;
-      if (column && fitted !== undefined) {
-        columns[column.name] = fitted;
-        hasColumns = true;
+      let index = -1;
+      let type: LakeType | undefined;
+      if (plan && plan.keys[at] === key) {
+        index = plan.column[at]!;
+        if (index >= 0) type = plan.types[index];
       } else {
-        other ??= {};
-        // Lower case, as the OpenX SerDe matches keys (case-insensitive), so Athena and the local lake agree;
-        // a second spelling of one name gets a suffix instead of replacing the first.
-        let name = key.toLowerCase();
-        for (let n = 2; name in other; n++) name = `${key.toLowerCase()}~${n}`;
-        other[name] = typeof value === 'string' ? value : JSON.stringify(value);
+        const column = this.columnOf(key);
+        if (column) {
+          index = plan?.columnIndex.get(column.name) ?? -1;
+          if (index < 0) {
+            // A column this dataset's layout does not have: rare (fields Cloudflare added), kept by name.
+            const fitted = extra && column.name in extra ? undefined : fitToColumn(value, column.type);
+            if (fitted !== undefined) {
+              extra ??= {};
+              extra[column.name] = fitted;
+              continue;
+            }
+          } else type = column.type;
+        }
       }
+      if (type !== undefined && slots && slots[index] === undefined) {
+        const fitted = fitToColumn(value, type);
+        if (fitted !== undefined) {
+          slots[index] = fitted;
+          used++;
+          continue;
+        }
+      }
+      other ??= {};
+      // Lower case, as the OpenX SerDe matches keys (case-insensitive), so Athena and the local lake agree;
+      // a second spelling of one name gets a suffix instead of replacing the first.
+      let name = key.toLowerCase();
+      for (let n = 2; name in other; n++) name = `${key.toLowerCase()}~${n}`;
+      other[name] = typeof value === 'string' ? value : JSON.stringify(value);
     }
-    // Objects filled key by key beyond a dozen properties become dictionaries in V8, which JSON.stringify
-    // serialises at half speed (the whole row, not just them); a spread copy is a fast object again.
-    if (hasColumns) row[VENDOR_COLUMN] = { ...columns };
+    let columns: EcsEvent | undefined;
+    if (used > 0 && plan) {
+      columns = plan.make(plan.slots);
+      plan.slots.fill(undefined);
+    }
+    if (extra) columns = columns ? Object.assign(columns, extra) : extra;
+    // A spread copy keeps the event's hidden class (a fast object), and so do the two stores after it.
+    const row: EcsEvent = { ...event };
+    row[VENDOR_COLUMN] = columns;
     if (other) row[VENDOR_OTHER_COLUMN] = { ...other };
     return row;
   }
 
-  private columnOf(key: string): { readonly name: string; readonly type: LakeType } | null {
+  private planOf(dataset: string): VendorPlan | null {
+    let plan = this.plans.get(dataset);
+    if (plan === undefined) {
+      const mapper = MAPPERS[dataset as DatasetName] as (typeof MAPPERS)[DatasetName] | undefined;
+      plan = mapper ? this.buildPlan(mapper.vendorKeys) : null;
+      this.plans.set(dataset, plan);
+    }
+    return plan;
+  }
+
+  private buildPlan(keys: readonly string[]): VendorPlan {
+    const names: string[] = [];
+    const types: LakeType[] = [];
+    const columnIndex = new Map<string, number>();
+    const column = new Int32Array(keys.length).fill(-1);
+    for (const [at, key] of keys.entries()) {
+      const c = this.columnOf(key);
+      if (!c) continue;
+      let index = columnIndex.get(c.name);
+      if (index === undefined) {
+        index = names.length;
+        names.push(c.name);
+        types.push(c.type);
+        columnIndex.set(c.name, index);
+      }
+      column[at] = index;
+    }
+    return { keys, column, types, columnIndex, make: objectFactory(names), slots: new Array(names.length) };
+  }
+
+  private columnOf(key: string): Column | null {
     let column = this.columns.get(key);
     if (column === undefined) {
       column = this.schema.vendor.get(key.toLowerCase()) ?? null;

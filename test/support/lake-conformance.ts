@@ -72,11 +72,16 @@ export function eventProblems(
   schema: LakeSchema = LAKE_SCHEMA,
 ): string[] {
   const declared = emittableEcsFields(mapper);
-  const problems = ecsLeafPaths(event)
+  // Checked as delivered, in JSON: members whose value is undefined (absent slots of a layout) are not there.
+  const problems = ecsLeafPaths(asJson(event))
     .filter((path) => !declared.has(path))
     .map((path) => `${path}: not declared by ${mapper.dataset}`);
   const row = schema === LAKE_SCHEMA ? toLakeRow(event) : new LakeRowShaper(schema).shape(event);
-  return [...problems, ...lakeRowProblems(row, schema.columns)];
+  return [...problems, ...lakeRowProblems(asJson(row), schema.columns)];
+}
+
+function asJson(event: EcsEvent): EcsEvent {
+  return JSON.parse(JSON.stringify(event)) as EcsEvent;
 }
 
 function valueProblems(value: unknown, type: LakeType, path: string): string[] {

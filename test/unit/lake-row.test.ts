@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { MAPPERS } from '../../lambdas/datasets/index.ts';
 import { defineMapper } from '../../lambdas/datasets/mapper.ts';
 import { fitToColumn, LakeRowShaper, toLakeRow } from '../../lambdas/lake/row.ts';
 import { buildLakeSchema, LAKE_SCHEMA } from '../../lambdas/lake/schema.ts';
+import { mapLine } from '../fixtures/datasets/load.ts';
 
 // A two-dataset schema whose vendor names collide in case and in type, as real tables can.
 const schema = buildLakeSchema([
@@ -106,5 +108,43 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
     expect(LAKE_SCHEMA.vendor.has('rayid')).toBe(true);
     const row = toLakeRow({ cloudflare: { RayID: 'r', SomethingNew: 1 } });
     expect(row).toEqual({ cloudflare: { rayid: 'r' }, cloudflare_other: { somethingnew: '1' } });
+  });
+
+  it('gives the same columns on the per-dataset fast path as on the name-by-name path, extra fields included', () => {
+    const json = (value: unknown) => JSON.parse(JSON.stringify(value ?? null));
+    const line = JSON.stringify({
+      EdgeStartTimestamp: 1795169700000000000,
+      EdgeEndTimestamp: 1795169700035000000,
+      RayID: '8e0000000000cafe',
+      ClientIP: '192.0.2.7',
+      ClientRequestHost: 'www.example.com',
+      WAFAttackScore: 12,
+      NewFieldFromCloudflare: { a: 1 },
+      rayid: 'second spelling',
+      ClientCountry: 'de',
+    });
+    const event = mapLine(MAPPERS.http_requests, line);
+    // A value that does not fit its column (refine could leave one).
+    (event.cloudflare as Record<string, unknown>).BotScore = 'high';
+    const shaper = new LakeRowShaper();
+    const fast = shaper.shape(event);
+    // Without event.dataset the shaper has no plan and looks every name up.
+    const slow = shaper.shape({ ...event, event: { ...(event.event as object), dataset: undefined } });
+    expect(json(fast.cloudflare)).toEqual(json(slow.cloudflare));
+    expect(json(fast.cloudflare_other)).toEqual(json(slow.cloudflare_other));
+    expect(json(fast.cloudflare)).toMatchObject({
+      rayid: '8e0000000000cafe',
+      wafattackscore: 12,
+    });
+    expect(json(fast.cloudflare_other)).toEqual({
+      botscore: 'high',
+      newfieldfromcloudflare: '{"a":1}',
+      rayid: 'second spelling',
+    });
+    // The next event of the layout starts from empty slots: nothing of the first one leaks into it.
+    const next = shaper.shape(
+      mapLine(MAPPERS.http_requests, '{"EdgeStartTimestamp":"2026-11-20T10:15:00Z","RayID":"8e01"}'),
+    );
+    expect(json(next.cloudflare)).toEqual({ rayid: '8e01' });
   });
 });
