@@ -28,6 +28,26 @@ function eventsOf(calls: Buffer[][]): string[] {
 }
 
 describe('RecordPacker', () => {
+  it('fills calls to within one event of 4 MiB, so the number of calls is the least the bytes allow', async () => {
+    // 2 KB events, about what an http_requests event is: 20 MiB of them.
+    const events = Array.from({ length: 10_486 }, (_, i) => event(i, 2000));
+    const calls = await pack(events);
+    const total = events.length * 2001;
+    expect(calls.length).toBe(Math.ceil(total / FIREHOSE_LIMITS.maxBytesPerCall));
+    for (const records of calls.slice(0, -1)) {
+      const bytes = records.reduce((n, r) => n + r.length, 0);
+      expect(bytes).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBytesPerCall);
+      expect(bytes).toBeGreaterThan(FIREHOSE_LIMITS.maxBytesPerCall - 5 * 2001);
+    }
+    expect(eventsOf(calls)).toEqual(events);
+  });
+
+  it('still sends an event between a fifth of a call and 1,000 KiB, in a record of its own', async () => {
+    const big = event(1, 1_000_000);
+    const calls = await pack([event(0, 2000), big, event(2, 2000)]);
+    expect(calls.flat().map((r) => r.length)).toEqual([2001, 1_000_001, 2001]);
+  });
+
   it('puts at most 500 newline-terminated events in one record', async () => {
     const events = Array.from({ length: 1201 }, (_, i) => event(i, 50));
     const calls = await pack(events);
