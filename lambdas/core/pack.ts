@@ -26,8 +26,9 @@ export class RecordPacker {
   private readonly limits: PackLimits;
   private readonly send: (records: Buffer[]) => Promise<void>;
   private readonly maxInFlight: number;
-  /** Where a record is closed: the largest size at which whole records fill a call (see the constructor). */
-  private readonly recordTarget: number;
+  /** Bytes and events packed so far: their mean event size sets where records are closed ({@link recordTarget}). */
+  private packedBytes = 0;
+  private packedEvents = 0;
   private slab: Buffer;
   private slabUsed = 0;
   private slabEvents = 0;
@@ -40,14 +41,6 @@ export class RecordPacker {
     this.limits = { ...FIREHOSE_LIMITS, ...limits };
     this.send = send;
     this.maxInFlight = maxInFlight;
-    // 4 MiB per call holds only four records of 1,000 KiB (4,096,000 bytes, 2.3% short of the limit), so full
-    // records would cost 2.4% more calls than the bytes need. Records of a fifth of the call limit fill calls
-    // exactly; Firehose still bills them in 5 KB units, so the rounding stays below 0.6%.
-    const perCall = Math.ceil(this.limits.maxBytesPerCall / this.limits.maxRecordBytes);
-    this.recordTarget = Math.min(
-      this.limits.maxRecordBytes,
-      Math.floor(this.limits.maxBytesPerCall / perCall),
-    );
     this.slab = Buffer.allocUnsafe(this.limits.maxRecordBytes);
   }
 
@@ -66,10 +59,12 @@ export class RecordPacker {
     // An event larger than the target (up to the record limit) travels in a record of its own.
     if (
       this.slabEvents > 0 &&
-      (this.slabUsed + bytes > this.recordTarget || this.slabEvents >= this.limits.maxEventsPerRecord)
+      (this.slabUsed + bytes > this.recordTarget(bytes) || this.slabEvents >= this.limits.maxEventsPerRecord)
     ) {
       this.closeRecord();
     }
+    this.packedBytes += bytes;
+    this.packedEvents++;
     this.slabUsed += this.slab.write(json, this.slabUsed, 'utf8');
     this.slab[this.slabUsed++] = 0x0a;
     this.slabEvents++;
@@ -90,6 +85,23 @@ export class RecordPacker {
     }
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * The size at which to close a record so that whole records fill calls. A call holds 4 MiB but only four
+   * records of 1,000 KiB (2.3% short), and records capped at 500 events of ~1.2 KB hold ~600 KB, of which six
+   * fit (14% short): records are closed at 4 MiB / ceil(4 MiB / natural size), where the natural size is what
+   * a record reaches at the mean event size so far. Firehose bills records in 5 KB units, so the rounding this
+   * adds stays small.
+   */
+  private recordTarget(bytes: number): number {
+    const { maxRecordBytes, maxBytesPerCall, maxEventsPerRecord, maxRecordsPerCall } = this.limits;
+    const mean = this.packedEvents > 0 ? this.packedBytes / this.packedEvents : bytes;
+    const natural = Math.min(maxRecordBytes, mean * maxEventsPerRecord);
+    const perCall = Math.ceil(maxBytesPerCall / natural);
+    // Events so small that 500 records cannot hold 4 MiB: the record count limits calls, not their bytes.
+    if (perCall > maxRecordsPerCall) return maxRecordBytes;
+    return Math.min(maxRecordBytes, Math.floor(maxBytesPerCall / perCall));
   }
 
   private async waitForRoom(): Promise<void> {

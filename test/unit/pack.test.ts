@@ -42,6 +42,14 @@ describe('RecordPacker', () => {
     expect(eventsOf(calls)).toEqual(events);
   });
 
+  it('closes 500-event records a little early when six of them would leave a sixth of a call empty', async () => {
+    // 1,200-byte events: 500 make 600 KB, and six such records only 3.6 MB of the 4 MiB.
+    const events = Array.from({ length: 52_000 }, (_, i) => event(i, 1199));
+    const calls = await pack(events);
+    expect(calls.length).toBe(Math.ceil((events.length * 1200) / FIREHOSE_LIMITS.maxBytesPerCall));
+    expect(eventsOf(calls)).toEqual(events);
+  });
+
   it('still sends an event between a fifth of a call and 1,000 KiB, in a record of its own', async () => {
     const big = event(1, 1_000_000);
     const calls = await pack([event(0, 2000), big, event(2, 2000)]);
@@ -50,7 +58,8 @@ describe('RecordPacker', () => {
 
   it('puts at most 500 newline-terminated events in one record', async () => {
     const events = Array.from({ length: 1201 }, (_, i) => event(i, 50));
-    const calls = await pack(events);
+    // With calls of any size, nothing but the 500-event cap closes records.
+    const calls = await pack(events, { maxBytesPerCall: 1 << 30 });
     const records = calls.flat();
     expect(records.map((r) => r.toString().split('\n').length - 1)).toEqual([500, 500, 201]);
     expect(records.every((r) => r.at(-1) === 0x0a)).toBe(true);
