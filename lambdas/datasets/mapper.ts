@@ -164,7 +164,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
   const slotFields = [...compiled.values()];
   const makeVendor = objectFactory(vendorKeys);
   // Scratch slots, reused: map() is synchronous and the objects made from them copy the values. Only the slots
-  // a record set are cleared after it (`touched`), not the whole layout.
+  // the previous record set (`touched`) are cleared, by the next call, not the whole layout.
   const valueSlots: unknown[] = new Array(names.length).fill(undefined);
   const vendorSlots: unknown[] = new Array(vendorKeys.length).fill(undefined);
   // `values` for refine: the checked value slots read by name, valid while this map() call runs.
