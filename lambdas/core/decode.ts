@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DecodeError } from './errors.ts';
@@ -10,6 +11,11 @@ export interface LineBatch {
   readonly firstLineNumber: number;
   /** Lines longer than the limit: `lines[index]` holds only their head. */
   readonly oversized?: readonly OversizedLine[];
+  /**
+   * Indexes of lines whose bytes are not valid UTF-8: each invalid sequence reads as U+FFFD in `lines[index]`.
+   * Over-long lines are not checked (their head may end inside a character).
+   */
+  readonly invalidUtf8?: readonly number[];
 }
 
 /** A line cut short because it was longer than {@link DecodeOptions.maxLineBytes}. */
@@ -36,7 +42,10 @@ const CR = 0x0d;
 /**
  * Streams the lines of a Logpush object: gzip (any number of concatenated members) or plain NDJSON, detected
  * from the first bytes. Memory stays bounded by the decompressor's chunk size plus the longest line, whatever
- * the object's size. Handles CRLF, a last line without newline, blank lines and a leading byte-order mark.
+ * the object's size. Handles CRLF, a last line without newline, blank lines and a leading byte-order mark
+ * (however the first bytes are split). Lines with bytes that are not UTF-8 are decoded with U+FFFD in their
+ * place and named in {@link LineBatch.invalidUtf8}: the check runs once over the whole lines of each chunk, and
+ * line by line only in a chunk that fails it, so valid data pays one fast pass per chunk.
  *
  * @throws DecodeError when the gzip data is corrupt or truncated (lines before the damage have been yielded).
  *   Errors of the source stream (a reset connection) are rethrown unchanged.
@@ -59,14 +68,18 @@ export async function* readLines(
     for await (const chunk of decompress(chunks)) {
       const lines: string[] = [];
       let oversized: OversizedLine[] | undefined;
+      let invalid: number[] | undefined;
       const batchStart = lineNumber;
       let start = 0;
-      if (first && chunk.length > 0) {
-        first = false;
-        // A UTF-8 byte-order mark is not part of the first record.
-        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) start = 3;
-      }
       let nl = chunk.indexOf(NEWLINE, start);
+      // The lines that lie wholly in this chunk are checked in one pass; the line continued from the previous
+      // chunk is checked when its parts are joined. Only a chunk that fails is checked line by line.
+      let checkEach = false;
+      if (nl !== -1) {
+        const from = carryBytes > 0 || skipping >= 0 ? nl + 1 : start;
+        const to = chunk.lastIndexOf(NEWLINE);
+        checkEach = from < to && !isUtf8(chunk.subarray(from, to));
+      }
       while (nl !== -1) {
         const segment = nl - start;
         if (skipping >= 0 || carryBytes + segment > maxLineBytes) {
@@ -81,12 +94,21 @@ export async function* readLines(
           skipping = -1;
         } else if (carryBytes > 0) {
           carry.push(chunk.subarray(start, nl));
-          lines.push(toLine(Buffer.concat(carry, carryBytes + segment)));
+          const joined = Buffer.concat(carry, carryBytes + segment);
+          lines.push(toLine(joined));
+          if (!isUtf8(joined)) {
+            invalid ??= [];
+            invalid.push(lines.length - 1);
+          }
           carry = [];
           carryBytes = 0;
         } else {
           const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
           lines.push(chunk.toString('utf8', start, end));
+          if (checkEach && !isUtf8(chunk.subarray(start, end))) {
+            invalid ??= [];
+            invalid.push(lines.length - 1);
+          }
         }
         lineNumber++;
         start = nl + 1;
@@ -109,9 +131,11 @@ export async function* readLines(
         }
       }
       if (lines.length > 0) {
-        yield oversized
-          ? { lines, firstLineNumber: batchStart, oversized }
-          : { lines, firstLineNumber: batchStart };
+        if (first) {
+          dropByteOrderMark(lines);
+          first = false;
+        }
+        yield batchOf(lines, batchStart, oversized, invalid);
       }
     }
   } catch (error) {
@@ -125,11 +149,39 @@ export async function* readLines(
   }
 
   if (skipping >= 0) {
-    const oversized = [{ index: 0, bytes: skipping }];
-    yield { lines: [head(carry, keptBytes)], firstLineNumber: lineNumber, oversized };
+    const lines = [head(carry, keptBytes)];
+    if (first) dropByteOrderMark(lines);
+    yield batchOf(lines, lineNumber, [{ index: 0, bytes: skipping }], undefined);
   } else if (carryBytes > 0) {
-    yield { lines: [toLine(Buffer.concat(carry, carryBytes))], firstLineNumber: lineNumber };
+    const joined = Buffer.concat(carry, carryBytes);
+    const lines = [toLine(joined)];
+    if (first) dropByteOrderMark(lines);
+    yield batchOf(lines, lineNumber, undefined, isUtf8(joined) ? undefined : [0]);
   }
+}
+
+function batchOf(
+  lines: string[],
+  firstLineNumber: number,
+  oversized: OversizedLine[] | undefined,
+  invalidUtf8: number[] | undefined,
+): LineBatch {
+  if (!oversized && !invalidUtf8) return { lines, firstLineNumber };
+  return {
+    lines,
+    firstLineNumber,
+    ...(oversized ? { oversized } : {}),
+    ...(invalidUtf8 ? { invalidUtf8 } : {}),
+  };
+}
+
+/**
+ * A UTF-8 byte-order mark is not part of the first record. It is removed from the first line's text rather than
+ * from the first chunk's bytes, because a chunk may end inside it.
+ */
+function dropByteOrderMark(lines: string[]): void {
+  const line = lines[0]!;
+  if (line.charCodeAt(0) === 0xfeff) lines[0] = line.slice(1);
 }
 
 function toLine(bytes: Buffer): string {

@@ -88,6 +88,15 @@ export class RecordPacker {
   }
 
   /**
+   * Waits until no batch is in flight, whatever their outcome. After a failure the caller settles before it
+   * gives up the object, so that no delivery of the object goes on sending and counting behind its back (in a
+   * Lambda, into the next invocation).
+   */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+  }
+
+  /**
    * The size at which to close a record so that whole records fill calls. A call holds 4 MiB but only four
    * records of 1,000 KiB (2.3% short), and records capped at 500 events of ~1.2 KB hold ~600 KB, of which six
    * fit (14% short): records are closed at 4 MiB / ceil(4 MiB / natural size), where the natural size is what

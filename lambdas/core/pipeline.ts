@@ -45,6 +45,8 @@ export interface ObjectSummary {
   quarantined: number;
   /** Records mapped with another dataset than the key names, because their fields say so. */
   datasetMismatches: number;
+  /** Events delivered from lines with bytes that are not UTF-8 (read as U+FFFD, tagged `invalid_utf8`). */
+  invalidUtf8: number;
   /** Delivered events per dataset. */
   readonly eventsByDataset: Record<string, number>;
   readonly delivery: DeliveryStats;
@@ -58,7 +60,9 @@ export type QuarantineFactory = (ref: ObjectRef, key: LogpushKeyInfo) => Quarant
  * through decode → map → pack → deliver, and quarantines every line that cannot become an event.
  *
  * @throws when the object as a whole fails (unreadable stream, corrupt gzip, undeliverable records), so the
- *   queue retries it and finally dead-letters it. Retrying is safe: events keep their ids.
+ *   queue retries it and finally dead-letters it. Retrying is safe: events keep their ids. When the gzip data is
+ *   corrupt or truncated, the lines before the damage are delivered (or quarantined) first, since no retry can
+ *   read further, and the object is recorded in the quarantine with the reason.
  */
 export async function processObject(
   ref: ObjectRef,
@@ -98,6 +102,7 @@ export async function normalizeObject(
   const shape = options.rows === 'ecs' ? undefined : toLakeRow;
   const packed: Record<string, number> = {};
   let packedEvents = 0;
+  let invalidUtf8 = 0;
 
   const choose = (record: CfRecord): DatasetMapper | undefined => {
     if (forced) return forced;
@@ -121,10 +126,11 @@ export async function normalizeObject(
 
   try {
     for await (const batch of readLines(opened.body, options.decode)) {
-      // Over-long lines are rare: most batches need no lookup table at all.
+      // Over-long lines and bytes that are not UTF-8 are rare: most batches need no lookup table at all.
       const oversized = batch.oversized && new Map(batch.oversized.map((o) => [o.index, o.bytes]));
+      const notUtf8 = batch.invalidUtf8 && new Set(batch.invalidUtf8);
       for (let i = 0; i < batch.lines.length; i++) {
-        const line = batch.lines[i]!;
+        let line = batch.lines[i]!;
         const number = batch.firstLineNumber + i;
         summary.lines++;
         const longBytes = oversized?.get(i);
@@ -146,8 +152,15 @@ export async function normalizeObject(
         try {
           record = JSON.parse(line);
         } catch (error) {
-          await reject(number, `invalid JSON: ${(error as Error).message}`, line, keyInfo.dataset);
-          continue;
+          // Files saved with a byte-order mark and then joined carry one at the start of a later line: the line
+          // is read without it. Only lines that fail to parse pay for this check.
+          const unmarked = line.charCodeAt(0) === 0xfeff ? parseOrUndefined(line.slice(1)) : undefined;
+          if (unmarked === undefined) {
+            await reject(number, invalidJsonReason(line, error as Error), line, keyInfo.dataset);
+            continue;
+          }
+          line = line.slice(1);
+          record = unmarked;
         }
         if (typeof record !== 'object' || record === null || Array.isArray(record)) {
           const what = Array.isArray(record)
@@ -162,9 +175,10 @@ export async function normalizeObject(
           await reject(number, reason, line, keyInfo.dataset);
           continue;
         }
+        const badBytes = notUtf8?.has(i) === true;
         let json: string;
         try {
-          const event = mapper.map(record as CfRecord, { line, fallbackTime });
+          const event = mapper.map(record as CfRecord, { line, fallbackTime, invalidUtf8: badBytes });
           json = JSON.stringify(shape ? shape(event) : event);
         } catch (error) {
           // A mapper bug on one odd record must not cost the object: the line is kept with the error.
@@ -184,23 +198,55 @@ export async function normalizeObject(
         }
         const wait = packer.add(json, bytes);
         packedEvents++;
+        if (badBytes) invalidUtf8++;
         packed[mapper.dataset] = (packed[mapper.dataset] ?? 0) + 1;
         if (wait) await wait;
       }
     }
     await packer.flush();
   } catch (error) {
-    if (error instanceof DecodeError) {
-      // Recorded for the operator; the object still fails so the queue retries and finally dead-letters it.
-      await quarantine.add({ line: null, reason: error.message, dataset: keyInfo.dataset });
-      await quarantine.finish();
+    if (!(error instanceof DecodeError)) {
+      // No delivery of this object may go on once it has failed.
+      await packer.settle();
+      throw error;
     }
-    throw error;
+    // No retry reads past the damage, so the lines before it are delivered now: each receive delivers the same
+    // lines with the same ids. The object is recorded for the operator and still fails, so the queue retries it
+    // and finally dead-letters it.
+    const undelivered = await packer.flush().then(
+      () => undefined,
+      (failure: unknown) => ({ failure }),
+    );
+    await quarantine.add({ line: null, reason: error.message, dataset: keyInfo.dataset });
+    await quarantine.finish();
+    // A delivery failure is what keeps the lines before the damage out of the lake: it is the error to report.
+    throw undelivered ? undelivered.failure : error;
   }
   await quarantine.finish();
   summary.events = packedEvents;
+  summary.invalidUtf8 = invalidUtf8;
   Object.assign(summary.eventsByDataset, packed);
   return summary;
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The quarantine reason of a line that is not JSON, with a hint when the object looks pretty-printed. */
+function invalidJsonReason(line: string, error: Error): string {
+  const trimmed = line.trim();
+  if (trimmed === '[' || trimmed === '{') {
+    return (
+      `invalid JSON: ${error.message} (the object looks like one JSON document spread over several lines; ` +
+      'Logpush objects hold one JSON object per line)'
+    );
+  }
+  return `invalid JSON: ${error.message}`;
 }
 
 function emptySummary(ref: ObjectRef, keyInfo: LogpushKeyInfo): ObjectSummary {
@@ -214,6 +260,7 @@ function emptySummary(ref: ObjectRef, keyInfo: LogpushKeyInfo): ObjectSummary {
     events: 0,
     quarantined: 0,
     datasetMismatches: 0,
+    invalidUtf8: 0,
     eventsByDataset: {},
     delivery: newDeliveryStats(),
   };

@@ -99,6 +99,8 @@ export interface MapContext {
   readonly line: string;
   /** `@timestamp` for records that carry no event time: when the Logpush object was written. */
   readonly fallbackTime: Instant;
+  /** The line had bytes that are not UTF-8 (read as U+FFFD): the event is tagged {@link INVALID_UTF8_TAG}. */
+  readonly invalidUtf8?: boolean;
 }
 
 /** A compiled dataset mapper. */
@@ -135,6 +137,12 @@ interface CompiledField {
 
 /** Tag on events whose `@timestamp` is the object's upload time because the record had no event time. */
 export const TIMESTAMP_FROM_OBJECT_TAG = 'timestamp_from_object';
+
+/**
+ * Tag on events whose line had bytes that are not UTF-8: each invalid sequence reads as U+FFFD in the event, and
+ * the original bytes are only in the Logpush object.
+ */
+export const INVALID_UTF8_TAG = 'invalid_utf8';
 
 /** Compiles a dataset description into a mapper; a target outside the ECS catalogue is a programming error. */
 export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
@@ -274,6 +282,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       event['@timestamp'] = context.fallbackTime.iso;
       event.tags = [TIMESTAMP_FROM_OBJECT_TAG];
     }
+    if (context.invalidUtf8) event.tags = [...((event.tags as string[] | undefined) ?? []), INVALID_UTF8_TAG];
     const vendor = makeVendor(vendorSlots);
     if (unknown) for (const [key, value] of unknown) vendor[key] = value;
     spec.refine?.({ record, values, event, vendor, times: times ?? NO_TIMES });

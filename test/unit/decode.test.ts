@@ -58,6 +58,17 @@ describe('readLines', () => {
     expect(lines).toEqual(['{"a":1}']);
   });
 
+  it('drops a byte-order mark that arrives split across chunks, and only at the start of the object', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const data = Buffer.concat([bom, Buffer.from('{"a":1}\n'), bom, Buffer.from('{"b":2}\n')]);
+    for (const size of [1, 2, 3, 4, 1024]) {
+      // A later mark is data of its line (the pipeline decides what to do with it).
+      expect((await collect(data, size)).lines, `chunks of ${size}`).toEqual(['{"a":1}', '\uFEFF{"b":2}']);
+    }
+    // The first line is a single over-long or unterminated one.
+    expect((await collect(Buffer.concat([bom, Buffer.from('{"c":3}')]), 2)).lines).toEqual(['{"c":3}']);
+  });
+
   it('keeps multi-byte UTF-8 characters split across chunks intact', async () => {
     const { lines } = await collect(Buffer.from('{"city":"Zürich – 東京"}\n'), 1);
     expect(lines).toEqual(['{"city":"Zürich – 東京"}']);
@@ -126,6 +137,66 @@ describe('readLines', () => {
       firstLineNumber: 2,
       oversized: [{ index: 0, bytes: 3000 }],
     });
+  });
+});
+
+describe('readLines invalid UTF-8', () => {
+  const valid = '{"city":"Zürich – 東京 🦊"}';
+  /** A line with an invalid byte (0xff), a lone continuation byte (0x80) and a cut-short 3-byte sequence. */
+  const invalid = Buffer.concat([
+    Buffer.from('{"user":"'),
+    Buffer.from([0xff, 0x80, 0xe6, 0x9d]),
+    Buffer.from('"}'),
+  ]);
+  const replacement = '{"user":"\uFFFD\uFFFD\uFFFD"}';
+
+  /** Every line flagged as invalid, by line number. */
+  const flagged = (batches: LineBatch[]) =>
+    batches.flatMap((b) => (b.invalidUtf8 ?? []).map((index) => b.firstLineNumber + index));
+
+  it('names the lines whose bytes are not UTF-8, wherever the chunks split them, and decodes them with U+FFFD', async () => {
+    // A literal U+FFFD in the data is a valid character, not a sign of bad bytes.
+    const data = Buffer.concat([
+      Buffer.from(`${valid}\n`),
+      invalid,
+      Buffer.from(`\n${valid}\n{"note":"\uFFFD is fine"}\r\n`),
+      invalid,
+      Buffer.from('\r\n'),
+      Buffer.from(`${valid}\n`),
+      invalid,
+    ]);
+    for (const size of [1, 2, 3, 5, 13, 40, 64 * 1024]) {
+      const { lines, batches } = await collect(data, size);
+      expect(lines, `chunks of ${size}`).toEqual([
+        valid,
+        replacement,
+        valid,
+        '{"note":"\uFFFD is fine"}',
+        replacement,
+        valid,
+        replacement,
+      ]);
+      expect(flagged(batches), `chunks of ${size}`).toEqual([2, 5, 7]);
+    }
+  });
+
+  it('names nothing in valid data split inside multi-byte characters', async () => {
+    const data = Buffer.from(`${Array.from({ length: 50 }, () => valid).join('\n')}\n`);
+    for (const size of [1, 2, 3, 7, 31, 64 * 1024]) {
+      const { lines, batches } = await collect(gzipSync(data), size);
+      expect(lines).toHaveLength(50);
+      expect(
+        batches.some((b) => b.invalidUtf8 !== undefined),
+        `chunks of ${size}`,
+      ).toBe(false);
+    }
+  });
+
+  it('checks lines in gzip data the same way', async () => {
+    const data = gzipSync(Buffer.concat([Buffer.from(`${valid}\n`), invalid, Buffer.from(`\n${valid}\n`)]));
+    const { lines, batches } = await collect(data, 11);
+    expect(lines).toEqual([valid, replacement, valid]);
+    expect(flagged(batches)).toEqual([2]);
   });
 });
 

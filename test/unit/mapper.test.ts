@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { getField } from '../../lambdas/core/ecs.ts';
 import { MappingError } from '../../lambdas/core/errors.ts';
-import { type CfRecord, defineMapper } from '../../lambdas/datasets/mapper.ts';
+import { type CfRecord, defineMapper, INVALID_UTF8_TAG } from '../../lambdas/datasets/mapper.ts';
 import { toLakeRow } from '../../lambdas/lake/row.ts';
-import { mapLine, mapRecord } from '../fixtures/datasets/load.ts';
+import { FALLBACK_TIME, mapLine, mapRecord } from '../fixtures/datasets/load.ts';
 
 // A made-up table exercising the engine alone (the dataset name only has to be a known one).
 const mapper = defineMapper({
@@ -119,6 +119,18 @@ describe('defineMapper engine', () => {
       (start) => getField(mapLine(timed, `{"Start":${start},"ID":"a"}`), 'event.id'),
     );
     expect(new Set(ids).size).toBe(1);
+  });
+
+  it('tags an event whose line had bytes that are not UTF-8, beside the object-time tag', () => {
+    const line = JSON.stringify({ ID: 'a', Start: '2026-01-01T00:00:00Z', Note: 'caf\uFFFD' });
+    const fallbackTime = FALLBACK_TIME;
+    const record = () => JSON.parse(line) as CfRecord;
+    expect(mapper.map(record(), { line, fallbackTime, invalidUtf8: true }).tags).toEqual([INVALID_UTF8_TAG]);
+    expect(mapper.map(record(), { line, fallbackTime }).tags).toBeUndefined();
+    const untimed = JSON.stringify({ ID: 'b' });
+    expect(
+      mapper.map(JSON.parse(untimed) as CfRecord, { line: untimed, fallbackTime, invalidUtf8: true }).tags,
+    ).toEqual(['timestamp_from_object', INVALID_UTF8_TAG]);
   });
 
   it('matches a record by its signature', () => {

@@ -1,9 +1,10 @@
+import { setImmediate } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, DeliveryError } from '../../lambdas/core/errors.ts';
+import { DecodeError, DeliveryError, SinkError } from '../../lambdas/core/errors.ts';
 import { normalizeObject, type PipelineOptions, processObject } from '../../lambdas/core/pipeline.ts';
 import { BlobQuarantine } from '../../lambdas/core/quarantine.ts';
-import type { ObjectRef } from '../../lambdas/ports.ts';
+import type { ObjectRef, RecordSink } from '../../lambdas/ports.ts';
 import { fakeClock } from '../support/clock.ts';
 import { MemoryBlobStore, MemoryObjectSource, MemorySink } from '../support/memory.ts';
 
@@ -194,15 +195,78 @@ describe('processObject', () => {
     ).rejects.toBeInstanceOf(DeliveryError);
   });
 
-  it('fails a corrupt object after recording it in quarantine', async () => {
+  it('fails a corrupt object after delivering every line before the damage and recording it in quarantine', async () => {
     const gz = gzipSync(Array.from({ length: 500 }, (_, i) => login(i)).join('\n'));
-    const { store, run } = setup(gz.subarray(0, gz.length - 30));
-    await expect(run()).rejects.toBeInstanceOf(DecodeError);
-    const entries = store.entries();
-    expect(entries.at(-1)).toMatchObject({
-      line: null,
-      reason: expect.stringMatching(/corrupt or truncated after line \d+/),
+    const { store, sink, run } = setup(gz.subarray(0, gz.length - 30));
+    const error = await run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecodeError);
+    const read = (error as DecodeError).linesRead;
+    expect(read).toBeGreaterThan(400);
+    expect(read).toBeLessThan(500);
+    // No retry reads further, so what was read is all the lake can get: it is delivered, not left in the packer.
+    expect(sink.events().map((e) => (e.user as { email: string }).email)).toEqual(
+      Array.from({ length: read }, (_, i) => `user${i}@example.com`),
+    );
+    expect(store.entries()).toEqual([
+      expect.objectContaining({
+        line: null,
+        raw: null,
+        reason: expect.stringMatching(new RegExp(`^gzip data is corrupt or truncated after line ${read}: `)),
+      }),
+    ]);
+  });
+
+  it('reports the delivery failure rather than the damage when the lines before it cannot be delivered', async () => {
+    const gz = gzipSync(Array.from({ length: 50 }, (_, i) => login(i)).join('\n'));
+    const { store, sink, options, ref, source } = setup(gz.subarray(0, gz.length - 30));
+    sink.plan = (_call, batch) => batch.map((_, i) => i);
+    const clock = fakeClock();
+    const error = await processObject(
+      ref,
+      source,
+      (r) => new BlobQuarantine({ store, prefix: 'quarantine', source: r, clock }),
+      { ...options, clock, retry: { maxAttempts: 2 } },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(store.entries()).toEqual([
+      expect.objectContaining({ line: null, reason: expect.stringMatching(/corrupt or truncated/) }),
+    ]);
+  });
+
+  it('lets no delivery of a failed object run on: the object fails once every batch in flight has answered', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => login(i));
+    // Plain NDJSON in one chunk: no decompressor thread and no read in the way, the calls start at once and the
+    // pipeline notices the failure within microtasks.
+    const source = new MemoryObjectSource(64 * 1024);
+    const ref = source.put('logpush-bucket', KEY, `${lines.join('\n')}\n`);
+    const order: string[] = [];
+    let calls = 0;
+    const sink: RecordSink = {
+      async putRecords() {
+        const call = calls++;
+        if (call === 0) throw new SinkError('no such stream', 'ResourceNotFoundException', false);
+        if (call === 1) {
+          // A slow answer: many turns of the event loop.
+          for (let turn = 0; turn < 50; turn++) await setImmediate();
+          order.push('second call answered');
+        }
+        return { failed: [] };
+      },
+    };
+    const clock = fakeClock();
+    const store = new MemoryBlobStore();
+    const failed = processObject(
+      ref,
+      source,
+      (r) => new BlobQuarantine({ store, prefix: 'quarantine', source: r, clock }),
+      // One event per record and one record per call: every event is a call of its own.
+      { sink, clock, logpushPrefix: 'logpush', packLimits: { maxEventsPerRecord: 1, maxRecordsPerCall: 1 } },
+    ).catch((error: unknown) => {
+      order.push('object failed');
+      return error;
     });
+    expect(await failed).toBeInstanceOf(DeliveryError);
+    expect(order).toEqual(['second call answered', 'object failed']);
   });
 
   it('gives the same events with the same ids when an object is processed again', async () => {
@@ -226,6 +290,60 @@ describe('processObject', () => {
     expect(summary).toMatchObject({ events: 2, quarantined: 1 });
     expect(store.entries()[0]).toMatchObject({ line: 2, raw: 'x'.repeat(16), raw_bytes: 5000 });
     expect(sink.events()).toHaveLength(2);
+  });
+});
+
+describe('processObject on odd bytes and shapes', () => {
+  it('delivers a line with bytes that are not UTF-8 with U+FFFD in their place, tagged and counted', async () => {
+    const bad = Buffer.concat([
+      Buffer.from(login(2, { Email: 'PLACEHOLDER' }).split('PLACEHOLDER')[0]!),
+      Buffer.from([0x6a, 0xf6, 0x72, 0x67]), // "jörg" in Latin-1
+      Buffer.from(login(2, { Email: 'PLACEHOLDER' }).split('PLACEHOLDER')[1]!),
+    ]);
+    const body = Buffer.concat([
+      Buffer.from(`${login(1)}\n`),
+      bad,
+      Buffer.from(`\n${login(3, { Email: 'a\uFFFDb@example.com' })}\n`),
+    ]);
+    const { sink, store, run } = setup(gzipSync(body));
+    const summary = await run();
+    expect(summary).toMatchObject({ lines: 3, events: 3, quarantined: 0, invalidUtf8: 1 });
+    expect(store.objects.size).toBe(0);
+    const events = sink.events();
+    expect(events.map((e) => [(e.user as { email: string }).email, e.tags])).toEqual([
+      ['user1@example.com', undefined],
+      ['j\uFFFDrg', ['invalid_utf8']],
+      // A replacement character written as such is valid UTF-8: no tag.
+      ['a\uFFFDb@example.com', undefined],
+    ]);
+  });
+
+  it('reads a line that starts with a byte-order mark (files joined after saving) as the same event', async () => {
+    const plain = setup(`${login(1)}\n${login(2)}\n`);
+    const marked = setup(`\uFEFF${login(1)}\n\uFEFF${login(2)}\n`);
+    expect(await marked.run()).toMatchObject({ lines: 2, events: 2, quarantined: 0 });
+    await plain.run();
+    expect(marked.sink.events()).toEqual(plain.sink.events());
+  });
+
+  it('quarantines every line of a pretty-printed JSON array, so the document can be put together again', async () => {
+    const document = JSON.stringify([JSON.parse(login(1)), JSON.parse(login(2))], null, 2);
+    const lines = document.split('\n');
+    const { sink, store, run } = setup(`${document}\n`);
+    const summary = await run();
+    expect(summary).toMatchObject({
+      lines: lines.length,
+      blankLines: 0,
+      events: 0,
+      quarantined: lines.length,
+    });
+    expect(sink.calls).toEqual([]);
+    const entries = store.entries();
+    expect(entries.map((e) => e.raw)).toEqual(lines);
+    expect(entries.map((e) => e.line)).toEqual(lines.map((_, i) => i + 1));
+    const hinted = entries.filter((e) => /spread over several lines/.test(String(e.reason)));
+    expect(hinted.map((e) => e.raw)).toEqual(['[', '  {', '  {']);
+    expect(entries.every((e) => String(e.reason).startsWith('invalid JSON: '))).toBe(true);
   });
 });
 
