@@ -3,8 +3,6 @@
  * configuration file the stack was deployed with. Cloudflare is reached with a token from the environment or from
  * the pollers' secret; the ownership-challenge file is read from the bucket with the caller's AWS credentials.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -36,6 +34,7 @@ import {
 import { CloudflareApi, DEFAULT_CLOUDFLARE_API_BASE } from '../poll/cloudflare-api.ts';
 import type { CredentialProvider } from '../poll/types.ts';
 import { environmentCredential } from './cloudflare-env.ts';
+import { DEFAULT_OUTPUTS_FILE, readStackOutputs, StackOutputsError } from './stack-outputs.ts';
 
 /** The actions of `cf-logs logpush`. */
 export const LOGPUSH_ACTIONS = ['plan', 'apply', 'list', 'delete'] as const;
@@ -52,9 +51,6 @@ export const LOGPUSH_EXIT = {
   /** `plan --check` only: jobs would be created or updated. */
   changes: 3,
 } as const;
-
-/** Default file `cdk deploy --outputs-file` writes, read for the bucket, region and secret. */
-export const DEFAULT_OUTPUTS_FILE = 'cdk-outputs.json';
 
 /** The options of `cf-logs logpush`, as given on the command line. */
 export interface LogpushCommandArgs {
@@ -116,7 +112,7 @@ export async function runLogpushCommand(args: LogpushCommandArgs, io: LogpushCom
     action = readAction(args.action);
     setup = resolveSetup(args, io, action);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof StackOutputsError) {
       say(error.message.replaceAll('\n', '\n  '));
       return LOGPUSH_EXIT.usage;
     }
@@ -183,7 +179,7 @@ function resolveSetup(args: LogpushCommandArgs, io: LogpushCommandIo, action: Lo
     );
   }
 
-  const outputs = readOutputs(args, io);
+  const outputs = readStackOutputs({ outputs: args.outputs, stack: args.stack, cwd: io.cwd });
   const bucketName = args.bucket ?? outputs?.values.LogpushBucketName;
   const region =
     args.region ??
@@ -230,43 +226,6 @@ function configuredScopes(config: CfLogsConfig): LogpushScope[] {
   if (config.cloudflare.accountId !== undefined)
     scopes.push({ kind: 'account', id: config.cloudflare.accountId });
   return scopes;
-}
-
-/** The stack's outputs from a `cdk deploy --outputs-file` file: the given one, else `cdk-outputs.json` if present. */
-function readOutputs(
-  args: LogpushCommandArgs,
-  io: LogpushCommandIo,
-): { file: string; values: Readonly<Record<string, string>> } | undefined {
-  const file = resolve(io.cwd, args.outputs ?? DEFAULT_OUTPUTS_FILE);
-  if (!existsSync(file)) {
-    if (args.outputs !== undefined) throw new UsageError(`--outputs ${args.outputs}: no such file`);
-    return undefined;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`${file} is not JSON (${(error as Error).message})`);
-  }
-  const stacks = Object.entries(isRecord(parsed) ? parsed : {}).filter(
-    ([, values]) => isRecord(values) && typeof values.LogpushBucketName === 'string',
-  ) as [string, Record<string, string>][];
-  if (args.stack !== undefined) {
-    const found = stacks.find(([name]) => name === args.stack);
-    if (!found) throw new UsageError(`${file} has no stack ${args.stack} with a LogpushBucketName output`);
-    return { file, values: found[1] };
-  }
-  if (stacks.length === 0) {
-    if (args.outputs !== undefined)
-      throw new UsageError(`${file} has no stack with a LogpushBucketName output`);
-    return undefined;
-  }
-  if (stacks.length > 1) {
-    throw new UsageError(
-      `${file} holds several cf-logs stacks (${stacks.map(([n]) => n).join(', ')}): pass --stack NAME`,
-    );
-  }
-  return { file, values: stacks[0]![1] };
 }
 
 function regionOf(destinationConf: string | undefined): string | undefined {
@@ -651,8 +610,4 @@ function jobJson(job: LogpushJob, bucket: LogpushBucket | undefined): unknown {
     destination_conf: showDestination(job.destination_conf),
     stack: bucket !== undefined && writesToBucket(job, bucket),
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
