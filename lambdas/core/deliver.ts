@@ -3,7 +3,7 @@ import { DeliveryError, SinkError } from './errors.ts';
 
 /** Retry policy for one batch of records. */
 export interface RetryPolicy {
-  /** Attempts per batch, the first included. @default 8 */
+  /** Attempts per batch, the first included. @default 8, or no limit with {@link untilDeadline} */
   readonly maxAttempts?: number;
   /** Backoff base; attempt n waits a random time up to `min(maxDelayMs, baseDelayMs * 2^(n-1))`. @default 100 */
   readonly baseDelayMs?: number;
@@ -11,6 +11,13 @@ export interface RetryPolicy {
   readonly maxDelayMs?: number;
   /** Milliseconds left before the caller must stop (a Lambda deadline); no wait starts that would pass it. */
   readonly remainingMs?: () => number;
+  /**
+   * With {@link remainingMs}: retryable failures are retried until the deadline leaves no time for another wait,
+   * with no count of attempts unless `maxAttempts` is given. For a caller whose failure costs more than waiting:
+   * a Lambda whose failed message comes back only after the queue's visibility timeout and then sends the whole
+   * object again. @default false
+   */
+  readonly untilDeadline?: boolean;
 }
 
 /** Counters of delivery work, shared by every batch of an object. */
@@ -45,7 +52,8 @@ export async function deliverRecords(
   policy: RetryPolicy = {},
   random: () => number = Math.random,
 ): Promise<void> {
-  const maxAttempts = policy.maxAttempts ?? 8;
+  const untilDeadline = policy.untilDeadline === true && policy.remainingMs !== undefined;
+  const maxAttempts = policy.maxAttempts ?? (untilDeadline ? Number.POSITIVE_INFINITY : 8);
   const base = policy.baseDelayMs ?? 100;
   const cap = policy.maxDelayMs ?? 5000;
   let pending = records;

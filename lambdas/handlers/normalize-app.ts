@@ -24,7 +24,18 @@ export interface NormalizeDependencies {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly retry?: Omit<RetryPolicy, 'remainingMs'>;
+  /**
+   * The queue's `maxReceiveCount`. When it is known, an object that fails on the last receive is logged as going
+   * to the dead-letter queue rather than as retried. @default unknown
+   */
+  readonly maxReceiveCount?: number;
 }
+
+/** Log message of an object that failed on a receive after which SQS retries the message. */
+export const OBJECT_RETRIED_MESSAGE = 'object failed; the message will be retried';
+/** Log message of an object that failed on the last receive: SQS moves the message to the dead-letter queue. */
+export const OBJECT_DEAD_LETTERED_MESSAGE =
+  'object failed on the last receive; the message goes to the dead-letter queue';
 
 /**
  * The normalize Lambda: each SQS message carries an S3 event; every object it names goes through the pipeline.
@@ -78,7 +89,12 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
         report(summary);
       } catch (error) {
         metrics.addMetric('ObjectsFailed', MetricUnit.Count, 1);
-        logger.error('object failed; the message will be retried', {
+        // The same failure each time (corrupt gzip, a refused stream) ends in the dead-letter queue: the last
+        // receive says so, where an operator looking for the cause of a dead letter searches.
+        const last =
+          deps.maxReceiveCount !== undefined &&
+          Number(record.attributes.ApproximateReceiveCount) >= deps.maxReceiveCount;
+        logger.error(last ? OBJECT_DEAD_LETTERED_MESSAGE : OBJECT_RETRIED_MESSAGE, {
           bucket: ref.bucket,
           key: ref.key,
           messageId: record.messageId,
@@ -100,6 +116,7 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
     metrics.addMetric('LinesRead', MetricUnit.Count, summary.lines);
     metrics.addMetric('EventsDelivered', MetricUnit.Count, summary.events);
     metrics.addMetric('LinesQuarantined', MetricUnit.Count, summary.quarantined);
+    metrics.addMetric('EventsInvalidUtf8', MetricUnit.Count, summary.invalidUtf8);
     metrics.addMetric('FirehoseCalls', MetricUnit.Count, summary.delivery.calls);
     metrics.addMetric('FirehoseRetriedRecords', MetricUnit.Count, summary.delivery.retriedRecords);
     metrics.addMetric('FirehoseFailedCalls', MetricUnit.Count, summary.delivery.failedCalls);
@@ -108,7 +125,10 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
       single.addDimension('Dataset', dataset);
       single.addMetric('DatasetEvents', MetricUnit.Count, events);
     }
-    const log = summary.quarantined > 0 || summary.datasetMismatches > 0 ? logger.warn : logger.info;
+    const log =
+      summary.quarantined > 0 || summary.datasetMismatches > 0 || summary.invalidUtf8 > 0
+        ? logger.warn
+        : logger.info;
     log.call(logger, 'object processed', {
       bucket: summary.bucket,
       key: summary.key,
@@ -118,6 +138,7 @@ export function createNormalizeHandler(deps: NormalizeDependencies) {
       events: summary.events,
       quarantined: summary.quarantined,
       datasetMismatches: summary.datasetMismatches,
+      invalidUtf8: summary.invalidUtf8,
       eventsByDataset: summary.eventsByDataset,
       firehose: summary.delivery,
     });

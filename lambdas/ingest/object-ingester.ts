@@ -36,7 +36,12 @@ export interface ObjectIngesterDependencies {
   readonly wrapSink?: (sink: RecordSink) => RecordSink;
 }
 
-/** Runs one object through the path; `remainingMs` bounds the retries (a Lambda's remaining time). */
+/**
+ * Runs one object through the path. With `remainingMs` (a Lambda's remaining time), Firehose throttling and other
+ * retryable failures are retried until the deadline nears rather than a fixed number of times (unless
+ * `retry.maxAttempts` or `retry.untilDeadline: false` says otherwise): a failed object returns to the queue only
+ * after its visibility timeout, and is then sent whole again.
+ */
 export type ObjectIngester = (ref: ObjectRef, remainingMs?: () => number) => Promise<ObjectSummary>;
 
 /**
@@ -62,6 +67,7 @@ export function createObjectIngester(deps: ObjectIngesterDependencies): ObjectIn
       clock,
       ...(deps.logpushPrefix === undefined ? {} : { logpushPrefix: deps.logpushPrefix }),
       ...(deps.dataset === undefined ? {} : { dataset: deps.dataset }),
-      retry: { ...deps.retry, ...(remainingMs === undefined ? {} : { remainingMs }) },
+      retry:
+        remainingMs === undefined ? { ...deps.retry } : { untilDeadline: true, ...deps.retry, remainingMs },
     });
 }

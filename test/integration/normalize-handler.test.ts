@@ -15,7 +15,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeliveryError } from '../../lambdas/core/errors.ts';
-import { createNormalizeHandler } from '../../lambdas/handlers/normalize-app.ts';
+import { createNormalizeHandler, type NormalizeDependencies } from '../../lambdas/handlers/normalize-app.ts';
+import type { Clock } from '../../lambdas/ports.ts';
 import { NORMALIZE_ENV, type NormalizeSettings } from '../../lambdas/settings.ts';
 import { FAKE_AWS_CREDENTIALS, fakeFirehoseClient, fakeS3Client } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
@@ -86,8 +87,8 @@ afterEach(() => {
   fh.script.defaultPlan = { kind: 'accept' };
 });
 
-/** A handler wired like production, but to the fakes, a fake clock and a short backoff. */
-function buildHandler(options: { s3Client?: S3Client } = {}) {
+/** A handler wired like production, but to the fakes, a fake clock and (unless `retry` says) a short backoff. */
+function buildHandler(options: { s3Client?: S3Client; retry?: NormalizeDependencies['retry'] } = {}) {
   const clock = fakeClock();
   const handler = createNormalizeHandler({
     settings: SETTINGS,
@@ -96,9 +97,15 @@ function buildHandler(options: { s3Client?: S3Client } = {}) {
     logger: new Logger({ serviceName: 'cf-logs-normalize', logLevel: 'INFO' }),
     metrics: new Metrics({ namespace: 'CloudflareLogLake', serviceName: 'cf-logs-normalize' }),
     clock,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    retry: options.retry ?? { baseDelayMs: 1, maxDelayMs: 5 },
   });
   return { handler, clock };
+}
+
+/** A Lambda context whose remaining time runs down with `clock`, from `budgetMs`. */
+function contextOn(clock: Clock, budgetMs: number): Context {
+  const deadline = clock.now().getTime() + budgetMs;
+  return { ...lambdaContext(), getRemainingTimeInMillis: () => deadline - clock.now().getTime() };
 }
 
 /** What the SDK's Node request handler tells about its settings. */
@@ -358,14 +365,15 @@ describe('normalize handler: delivery', () => {
 });
 
 describe('normalize handler: failures the queue retries', () => {
-  it('throws FullBatchFailureError when the only message of the batch cannot be delivered, after eight attempts', async () => {
+  it('throws FullBatchFailureError when the only message of the batch cannot be delivered before the deadline', async () => {
     const object = putLogpushObject(logpushKey('never-accepted'), accessRequestLines(1_000, 'never'));
     const firehose = firehoseFromNow();
     fh.script.defaultPlan = { kind: 'throttle' };
-    const { handler, clock } = buildHandler();
+    // The production backoff (100 ms doubling to 5 s) on a fake clock, 30 s left.
+    const { handler, clock } = buildHandler({ retry: {} });
     const message = messageFor('never-accepted', object);
 
-    const { outcome, output } = await invoke(handler, sqsEvent(message));
+    const { outcome, output } = await invoke(handler, sqsEvent(message), contextOn(clock, 30_000));
 
     // Powertools' default: a batch whose every record failed is thrown, so Lambda returns all of it to the queue.
     const error = errorOf(outcome);
@@ -373,11 +381,17 @@ describe('normalize handler: failures the queue retries', () => {
     const recordErrors = (error as FullBatchFailureError).recordErrors;
     expect(recordErrors).toHaveLength(1);
     expect(recordErrors[0]).toBeInstanceOf(DeliveryError);
+    // Retried past the eight attempts of a run without deadline, until a wait would leave less than a second.
     expect((recordErrors[0] as Error).message).toMatch(
-      /^\d+ records undelivered after 8 attempts; last: call failed: ServiceUnavailableException/,
+      /^\d+ records undelivered: no time left for attempt \d+; last: call failed: ServiceUnavailableException/,
     );
-    expect(firehose.calls().map((c) => c.outcome)).toEqual(Array(8).fill('throttled'));
-    expect(clock.slept).toHaveLength(7);
+    const calls = firehose.calls();
+    expect(calls.length).toBeGreaterThan(8);
+    expect(calls.every((c) => c.outcome === 'throttled')).toBe(true);
+    expect(clock.slept).toHaveLength(calls.length - 1);
+    const waited = clock.slept.reduce((a, b) => a + b, 0);
+    expect(waited).toBeLessThanOrEqual(29_000);
+    expect(waited).toBeGreaterThan(29_000 - 5_000);
     expect(firehose.records()).toEqual([]);
     expect(output.metric('ObjectsFailed')).toBe(1);
     expect(output.logs('object failed; the message will be retried')).toEqual([

@@ -128,4 +128,80 @@ describe('deliverRecords', () => {
     expect((error as Error).message).toMatch(/no time left/);
     expect(deadlineSink.sent.length).toBeLessThan(6);
   });
+
+  describe('until the deadline', () => {
+    /** A sink that throttles every call until the clock reaches `untilMs`, then accepts everything. */
+    function outage(clock: ReturnType<typeof fakeClock>, untilMs: number) {
+      const start = clock.now().getTime();
+      return scriptedSink(
+        Array.from({ length: 10_000 }, () => () => {
+          if (clock.now().getTime() - start < untilMs) {
+            throw new SinkError('Slow down.', 'ServiceUnavailableException', true);
+          }
+          return { failed: [] };
+        }),
+      );
+    }
+    /** A Lambda's remaining time, counted down by the clock from `budgetMs`. */
+    const remainingOf = (clock: ReturnType<typeof fakeClock>, budgetMs: number) => {
+      const deadline = clock.now().getTime() + budgetMs;
+      return () => deadline - clock.now().getTime();
+    };
+
+    it('retries throttling for minutes, past eight attempts, and delivers every record once', async () => {
+      const clock = fakeClock();
+      const sink = outage(clock, 180_000);
+      const stats = newDeliveryStats();
+      await deliverRecords(sink, records(3), stats, clock, {
+        untilDeadline: true,
+        remainingMs: remainingOf(clock, 300_000),
+      });
+      expect(sink.accepted).toEqual(['r0', 'r1', 'r2']);
+      expect(stats.records).toBe(3);
+      // Backoff capped at 5 s: three minutes take dozens of attempts, each wait at most 5 s.
+      expect(stats.failedCalls).toBeGreaterThan(36);
+      expect(stats.calls).toBe(stats.failedCalls + 1);
+      expect(Math.max(...clock.slept)).toBeLessThanOrEqual(5_000);
+      expect(clock.slept.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(180_000);
+    });
+
+    it('stops when the deadline leaves no time for another wait, a second before it at the latest', async () => {
+      const clock = fakeClock();
+      const sink = outage(clock, Number.POSITIVE_INFINITY);
+      const remainingMs = remainingOf(clock, 300_000);
+      const error = await deliverRecords(sink, records(2), newDeliveryStats(), clock, {
+        untilDeadline: true,
+        remainingMs,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeliveryError);
+      expect((error as Error).message).toMatch(
+        /^2 records undelivered: no time left for attempt \d+; last: call failed: ServiceUnavailableException/,
+      );
+      expect(sink.sent.length).toBeGreaterThan(8);
+      expect(remainingMs()).toBeGreaterThanOrEqual(1_000);
+      // It used the time it had: the last wait that would not fit is at most the 5 s cap.
+      expect(remainingMs()).toBeLessThan(6_000);
+    });
+
+    it('still stops at maxAttempts when one is given', async () => {
+      const clock = fakeClock();
+      const sink = outage(clock, Number.POSITIVE_INFINITY);
+      await expect(
+        deliverRecords(sink, records(1), newDeliveryStats(), clock, {
+          untilDeadline: true,
+          maxAttempts: 3,
+          remainingMs: remainingOf(clock, 300_000),
+        }),
+      ).rejects.toThrow(/^1 records undelivered after 3 attempts/);
+      expect(sink.sent).toHaveLength(3);
+    });
+
+    it('keeps the count of attempts without a deadline to stop at', async () => {
+      const clock = fakeClock();
+      const sink = outage(clock, Number.POSITIVE_INFINITY);
+      await expect(
+        deliverRecords(sink, records(1), newDeliveryStats(), clock, { untilDeadline: true }),
+      ).rejects.toThrow(/^1 records undelivered after 8 attempts/);
+    });
+  });
 });
