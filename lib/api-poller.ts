@@ -456,7 +456,8 @@ export class ApiPoller extends Construct {
       lagAlarms[source] = new Alarm(this, `LagAlarm${pascal(source)}`, {
         alarmDescription:
           `cf-logs: ${source} events in the lake are more than ${settings.lagAlarmMinutes} minutes behind ` +
-          '(BehindSeconds: the time up to which the source is known delivered, to now)',
+          '(BehindSeconds: the time up to which the source is known delivered, to now). First: the poller error ' +
+          'alarm and the poll function log (credential, Cloudflare API), then whether the schedule still runs.',
         metric: new Metric({
           namespace: METRICS_NAMESPACE,
           metricName: 'BehindSeconds',
@@ -476,8 +477,8 @@ export class ApiPoller extends Construct {
     this.lagAlarms = lagAlarms;
     this.errorAlarm = new Alarm(this, 'ErrorAlarm', {
       alarmDescription:
-        'cf-logs: poll runs failed (a source could not be polled: credential, Cloudflare API, Firehose); see the ' +
-        'function log',
+        'cf-logs: poll runs failed (a source could not be polled: credential, Cloudflare API, Firehose). First: ' +
+        'the poll function log ("source failed" or "Cloudflare rejected the credential" lines).',
       metric: fn.metricErrors({ period, statistic: Stats.SUM }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
