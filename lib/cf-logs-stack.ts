@@ -55,6 +55,7 @@ export class CfLogsStack extends Stack {
         : { cloudflareAccountId: config.cloudflare.accountId }),
       cloudflareZoneIds: config.cloudflare.zones.map((zone) => zone.id),
       poller: config.poller,
+      monitoring: config.monitoring,
     });
     const { lake } = this;
 
@@ -103,6 +104,27 @@ export class CfLogsStack extends Stack {
           'destination_conf (README "Pointing Logpush at the bucket")',
       ],
     ];
+    const { topic, dashboard } = lake.monitoring;
+    if (topic) {
+      outputs.push([
+        'AlarmTopicArn',
+        topic.topicArn,
+        config.monitoring.emails.length > 0
+          ? 'SNS topic the alarms notify: each subscribed address gets a confirmation e-mail to accept first'
+          : 'SNS topic the alarms notify (from monitoring.topicArn)',
+      ]);
+    }
+    if (dashboard) {
+      outputs.push(
+        ['DashboardName', dashboard.dashboardName, 'CloudWatch dashboard of the lake and its alarms'],
+        [
+          'DashboardUrl',
+          `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}` +
+            `#dashboards/dashboard/${dashboard.dashboardName}`,
+          'The dashboard in the CloudWatch console',
+        ],
+      );
+    }
     const jobs = logpushJobTargets(config).map((job): [string, string, string] => {
       const where = job.scopeName
         ? `${job.scope} ${job.scopeId} (${job.scopeName})`

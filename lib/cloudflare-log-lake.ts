@@ -18,18 +18,22 @@ import {
 } from './api-poller.ts';
 import { LakeCatalog } from './lake-catalog.ts';
 import { LakeDelivery } from './lake-delivery.ts';
+import { LakeMonitoring } from './lake-monitoring.ts';
 import { LakeQuery } from './lake-query.ts';
 import {
   ATHENA_SPECS,
   type AthenaSettings,
   FIREHOSE_SPECS,
   type FirehoseSettings,
+  freshnessAlarmMinutes,
   lakeSettingProblems,
+  type MonitoringSettings,
   NORMALIZE_SPECS,
   type NormalizeFunctionSettings,
   RETENTION_SPECS,
   type ResolvedLakeSettings,
   type RetentionSettings,
+  resolveMonitoringSettings,
   withDefaults,
 } from './lake-settings.ts';
 import { logpushDestinationConf } from './logpush-destination.ts';
@@ -98,6 +102,11 @@ export interface CloudflareLogLakeProps {
    * @default - off (see {@link PollerSettings})
    */
   readonly poller?: PollerSettings;
+  /**
+   * Alarm thresholds, where the alarms notify, the dashboard.
+   * @default - see {@link MonitoringSettings}: alarms without actions, and a dashboard
+   */
+  readonly monitoring?: MonitoringSettings;
 }
 
 /**
@@ -109,6 +118,7 @@ export interface CloudflareLogLakeProps {
  * Logpush ─PutObject─► logpushBucket ─ObjectCreated─► queue (deadLetterQueue) ─► normalizeFunction
  *   ─PutRecordBatch─► deliveryStream ─► lakeBucket ecs/dataset=…/dt=…/*.parquet
  * catalog (Glue): ecs, raw_<dataset> (over logpushBucket), quarantine ◄── workGroup (Athena), saved queries
+ * monitoring: alarms on each stage (optional SNS topic), dashboard
  * ```
  */
 export class CloudflareLogLake extends Construct {
@@ -136,6 +146,8 @@ export class CloudflareLogLake extends Construct {
   readonly pollerSettings: ResolvedPollerSettings;
   /** The API pollers, when enabled. */
   readonly poller?: ApiPoller;
+  /** Alarms, their topic and the dashboard. */
+  readonly monitoring: LakeMonitoring;
 
   constructor(scope: Construct, id: string, props: CloudflareLogLakeProps = {}) {
     super(scope, id);
@@ -150,6 +162,7 @@ export class CloudflareLogLake extends Construct {
       normalize: withDefaults(NORMALIZE_SPECS, props.normalize),
       firehose: withDefaults(FIREHOSE_SPECS, props.firehose),
       athena: withDefaults(ATHENA_SPECS, props.athena),
+      monitoring: resolveMonitoringSettings(props.monitoring),
     };
     this.pollerSettings = resolvePollerSettings(props.poller);
     const zoneIds = props.cloudflareZoneIds ?? [];
@@ -239,6 +252,21 @@ export class CloudflareLogLake extends Construct {
         removalPolicy,
       });
     }
+    const { monitoring } = this.settings;
+    this.monitoring = new LakeMonitoring(this, 'Monitoring', {
+      queue: ingest.queue,
+      deadLetterQueue: ingest.deadLetterQueue,
+      normalizeFunction: ingest.normalizeFunction,
+      maxConcurrency: normalize.maxConcurrency,
+      deliveryStream: delivery.deliveryStream,
+      ...(this.poller ? { poller: this.poller } : {}),
+      emails: monitoring.emails,
+      ...(monitoring.topicArn === undefined ? {} : { topicArn: monitoring.topicArn }),
+      dashboard: monitoring.dashboard,
+      quarantinePercent: monitoring.quarantinePercent,
+      freshnessMinutes: freshnessAlarmMinutes(monitoring, firehose),
+      queueAgeMinutes: monitoring.queueAgeMinutes,
+    });
     if (!(props.accessLogs ?? true)) {
       for (const bucket of [
         storage.logpushBucket,

@@ -29,10 +29,14 @@ import {
   FIREHOSE_SPECS,
   type FirehoseSettings,
   lakeSettingProblems,
+  MONITORING_INTEGER_SPECS,
+  type MonitoringSettings,
   NORMALIZE_SPECS,
   type NormalizeFunctionSettings,
   RETENTION_SPECS,
+  type ResolvedMonitoringSettings,
   type RetentionSettings,
+  resolveMonitoringSettings,
   withDefaults,
 } from './lake-settings.ts';
 
@@ -79,12 +83,14 @@ export interface CfLogsConfig {
   readonly accessLogs: boolean;
   /** The API pollers (off unless `poller.enabled`). */
   readonly poller: ResolvedPollerSettings;
+  /** Alarm thresholds, where alarms notify, the dashboard. */
+  readonly monitoring: ResolvedMonitoringSettings;
   /** What the Logpush jobs `cf-logs logpush` creates look like (the stack itself does not use it). */
   readonly logpush: LogpushSettings;
 }
 
 /** How a setting is written, which decides how a `-c` string is turned into it. */
-type SettingKind = 'string' | 'integer' | 'boolean' | 'zones' | 'datasets' | 'json';
+type SettingKind = 'string' | 'integer' | 'boolean' | 'zones' | 'list' | 'json';
 
 const kindOf = (specs: Record<string, { readonly kind: string }>, section: string) =>
   Object.fromEntries(
@@ -98,8 +104,8 @@ const kindOf = (specs: Record<string, { readonly kind: string }>, section: strin
 const SETTINGS: Readonly<Record<string, SettingKind>> = {
   'cloudflare.accountId': 'string',
   'cloudflare.zones': 'zones',
-  'datasets.account': 'datasets',
-  'datasets.zone': 'datasets',
+  'datasets.account': 'list',
+  'datasets.zone': 'list',
   logpushPrefix: 'string',
   quarantinePrefix: 'string',
   ...kindOf(RETENTION_SPECS, 'retention'),
@@ -109,13 +115,16 @@ const SETTINGS: Readonly<Record<string, SettingKind>> = {
   removalPolicy: 'string',
   accessLogs: 'boolean',
   'poller.enabled': 'boolean',
-  // A list of names, read from -c like the dataset lists.
-  'poller.sources': 'datasets',
+  'poller.sources': 'list',
   'poller.secretName': 'string',
   'poller.secretArn': 'string',
   'poller.apiBase': 'string',
   'poller.reservedConcurrency': 'boolean',
   ...kindOf(POLLER_INTEGER_SPECS, 'poller'),
+  'monitoring.emails': 'list',
+  'monitoring.topicArn': 'string',
+  'monitoring.dashboard': 'boolean',
+  ...kindOf(MONITORING_INTEGER_SPECS, 'monitoring'),
   'logpush.timestampFormat': 'string',
   ...(Object.fromEntries(Object.keys(UPLOAD_LIMITS).map((name) => [`logpush.${name}`, 'integer'])) as Record<
     string,
@@ -218,7 +227,7 @@ function fromContextString(value: string, kind: SettingKind): unknown {
     case 'boolean':
       return text === 'true' ? true : text === 'false' ? false : value;
     case 'zones':
-    case 'datasets': {
+    case 'list': {
       if (text.startsWith('[')) {
         try {
           return JSON.parse(text) as unknown;
@@ -227,7 +236,7 @@ function fromContextString(value: string, kind: SettingKind): unknown {
         }
       }
       const items = text.split(',').flatMap((item) => (item.trim() === '' ? [] : [item.trim()]));
-      if (kind === 'datasets') return items;
+      if (kind === 'list') return items;
       return items.map((item) => {
         const [id, name] = item.split(':');
         return name === undefined ? { id } : { id, name };
@@ -298,6 +307,7 @@ function checkConfig(
     normalize: withDefaults(NORMALIZE_SPECS, section('normalize') as NormalizeFunctionSettings),
     firehose: withDefaults(FIREHOSE_SPECS, section('firehose') as FirehoseSettings),
     athena: withDefaults(ATHENA_SPECS, section('athena') as AthenaSettings),
+    monitoring: resolveMonitoringSettings(section('monitoring') as MonitoringSettings),
   };
   for (const problem of lakeSettingProblems(lake)) problems.push(`${MESSAGE_PREFIX}${problem}`);
 

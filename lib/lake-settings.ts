@@ -119,6 +119,43 @@ export interface AthenaSettings {
   readonly databaseName?: string;
 }
 
+/** Alarms, where they send notifications, and the dashboard. Every setting is optional. */
+export interface MonitoringSettings {
+  /**
+   * E-mail addresses subscribed to a new SNS topic the alarms notify (each address confirms once). Not with
+   * `topicArn`.
+   * @default [] (no topic: the alarms show in the console only)
+   */
+  readonly emails?: readonly string[];
+  /**
+   * ARN of an existing standard SNS topic the alarms notify instead; it must let CloudWatch publish (and use its
+   * KMS key, when encrypted).
+   * @default - none
+   */
+  readonly topicArn?: string;
+  /**
+   * Whether the stack has a CloudWatch dashboard.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+  /**
+   * The quarantine alarm fires when more than this percentage of the Logpush lines read is quarantined.
+   * @default 1
+   */
+  readonly quarantinePercent?: number;
+  /**
+   * The freshness alarm fires when the oldest record Firehose holds is older than this many minutes; 0 derives it
+   * from the buffer interval (see {@link freshnessAlarmMinutes}).
+   * @default 0
+   */
+  readonly freshnessMinutes?: number;
+  /**
+   * The queue alarm fires when a Logpush object has waited this many minutes in the queue.
+   * @default 60
+   */
+  readonly queueAgeMinutes?: number;
+}
+
 /** An integer setting: its default and what it may be. */
 export interface IntegerSpec {
   readonly kind: 'integer';
@@ -239,6 +276,58 @@ export const ATHENA_SPECS = {
   },
 } as const satisfies { readonly [K in keyof AthenaSettings]-?: IntegerSpec | TextSpec };
 
+// The default freshness threshold: a record may take about 1.5 buffer intervals to reach S3 with dynamic
+// partitioning (PRACTICES 3.4); three leave room for a slow delivery, a quarter of an hour for short intervals.
+const FRESHNESS_BUFFER_FACTOR = 3;
+const FRESHNESS_FLOOR_MINUTES = 15;
+/** Below this many buffer intervals the freshness alarm would fire on a healthy stream. */
+const FRESHNESS_MIN_BUFFER_FACTOR = 2;
+
+/** Specs of the integer monitoring settings. */
+export const MONITORING_INTEGER_SPECS = {
+  quarantinePercent: { kind: 'integer', default: 1, min: 1, max: 100 },
+  freshnessMinutes: {
+    kind: 'integer',
+    default: 0,
+    min: 5,
+    max: 1440,
+    zeroMeans: `derived: ${FRESHNESS_BUFFER_FACTOR} × firehose.bufferIntervalSeconds, at least ${FRESHNESS_FLOOR_MINUTES}`,
+  },
+  // A day is longer than anything should wait; SQS drops messages after the queue's four days anyway.
+  queueAgeMinutes: { kind: 'integer', default: 60, min: 5, max: 1440 },
+} as const satisfies Record<string, IntegerSpec>;
+
+/** Monitoring settings with defaults applied (the topic stays optional). */
+export type ResolvedMonitoringSettings = Required<Omit<MonitoringSettings, 'topicArn'>> &
+  Pick<MonitoringSettings, 'topicArn'>;
+
+/** Applies the monitoring defaults. */
+export function resolveMonitoringSettings(
+  settings: MonitoringSettings | undefined,
+): ResolvedMonitoringSettings {
+  return {
+    emails: settings?.emails ?? [],
+    dashboard: settings?.dashboard ?? true,
+    ...withDefaults<Pick<MonitoringSettings, keyof typeof MONITORING_INTEGER_SPECS>>(
+      MONITORING_INTEGER_SPECS,
+      settings,
+    ),
+    ...(settings?.topicArn === undefined ? {} : { topicArn: settings.topicArn }),
+  };
+}
+
+/** The freshness threshold in force, in minutes: the configured one, or the default derived from the buffer. */
+export function freshnessAlarmMinutes(
+  monitoring: ResolvedMonitoringSettings,
+  firehose: Required<FirehoseSettings>,
+): number {
+  if (monitoring.freshnessMinutes !== 0) return monitoring.freshnessMinutes;
+  return Math.max(
+    FRESHNESS_FLOOR_MINUTES,
+    Math.ceil((FRESHNESS_BUFFER_FACTOR * firehose.bufferIntervalSeconds) / 60),
+  );
+}
+
 /** Settings with every default applied. */
 export interface ResolvedLakeSettings {
   readonly logpushPrefix: string;
@@ -247,6 +336,7 @@ export interface ResolvedLakeSettings {
   readonly normalize: Required<NormalizeFunctionSettings>;
   readonly firehose: Required<FirehoseSettings>;
   readonly athena: Required<AthenaSettings>;
+  readonly monitoring: ResolvedMonitoringSettings;
 }
 
 /** Applies the specs' defaults to whatever is unset. */
@@ -346,11 +436,80 @@ export function lakeSettingProblems(settings: ResolvedLakeSettings): string[] {
     ['normalize', NORMALIZE_SPECS, settings.normalize],
     ['firehose', FIREHOSE_SPECS, settings.firehose],
     ['athena', ATHENA_SPECS, settings.athena],
+    ['monitoring', MONITORING_INTEGER_SPECS, settings.monitoring],
   ] as const;
   for (const [section, specs, values] of sections) {
     for (const [key, spec] of Object.entries(specs) as [string, IntegerSpec | EnumSpec | TextSpec][]) {
       add(`${section}.${key}`, specProblem((values as Record<string, unknown>)[key], spec));
     }
+  }
+  problems.push(...monitoringProblems(settings));
+  return problems;
+}
+
+// Pragmatic, not RFC 5322: one @, no spaces or quotes, a dotted domain. SNS sends the confirmation there anyway.
+const EMAIL = /^[^\s@"(),:;<>[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const EMAIL_MAX_LENGTH = 254;
+// Standard topics only: a FIFO topic (name ending in `.fifo`) needs a message group id on every publish, which
+// CloudWatch alarm actions do not send.
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** The monitoring settings that are not plain integers, and the thresholds that depend on other settings. */
+function monitoringProblems(settings: ResolvedLakeSettings): string[] {
+  const problems: string[] = [];
+  const add = (path: string, problem: string) => problems.push(`"monitoring.${path}" ${problem}`);
+  const { monitoring, firehose, normalize } = settings;
+  if (typeof monitoring.dashboard !== 'boolean') {
+    add('dashboard', `must be true or false, got ${show(monitoring.dashboard)}`);
+  }
+  const emails = monitoring.emails as unknown;
+  if (!Array.isArray(emails)) {
+    add('emails', `must be a list of e-mail addresses, got ${show(emails)}`);
+  } else {
+    emails.forEach((email: unknown, index) => {
+      if (!(typeof email === 'string' && email.length <= EMAIL_MAX_LENGTH && EMAIL.test(email))) {
+        add(`emails[${index}]`, `must be an e-mail address such as "ops@example.com", got ${show(email)}`);
+      } else if (emails.indexOf(email) !== index) {
+        add(`emails[${index}]`, `repeats ${show(email)}`);
+      }
+    });
+    if (emails.length > 0 && monitoring.topicArn !== undefined) {
+      add('topicArn', 'cannot be set together with monitoring.emails: subscribe the addresses to that topic');
+    }
+  }
+  const { topicArn } = monitoring;
+  if (topicArn !== undefined && !(typeof topicArn === 'string' && SNS_TOPIC_ARN.test(topicArn))) {
+    add(
+      'topicArn',
+      `must be the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>), got ${show(topicArn)}`,
+    );
+  }
+  // Thresholds a healthy stack would cross, checked once the values they depend on are themselves valid.
+  const valid = (value: unknown, spec: IntegerSpec) => integerProblem(value, spec) === undefined;
+  if (
+    monitoring.freshnessMinutes !== 0 &&
+    valid(monitoring.freshnessMinutes, MONITORING_INTEGER_SPECS.freshnessMinutes) &&
+    valid(firehose.bufferIntervalSeconds, FIREHOSE_SPECS.bufferIntervalSeconds)
+  ) {
+    const minimum = Math.ceil((FRESHNESS_MIN_BUFFER_FACTOR * firehose.bufferIntervalSeconds) / 60);
+    if (monitoring.freshnessMinutes < minimum) {
+      add(
+        'freshnessMinutes',
+        `must be 0 or at least ${FRESHNESS_MIN_BUFFER_FACTOR} × firehose.bufferIntervalSeconds (${minimum} minutes): ` +
+          `Firehose holds records that long before it writes them, got ${monitoring.freshnessMinutes}`,
+      );
+    }
+  }
+  if (
+    valid(monitoring.queueAgeMinutes, MONITORING_INTEGER_SPECS.queueAgeMinutes) &&
+    valid(normalize.timeoutSeconds, NORMALIZE_SPECS.timeoutSeconds) &&
+    monitoring.queueAgeMinutes * 60 <= normalize.timeoutSeconds
+  ) {
+    add(
+      'queueAgeMinutes',
+      `must be more than normalize.timeoutSeconds (${normalize.timeoutSeconds} s): a message stays in ` +
+        `the queue while its object is processed, got ${monitoring.queueAgeMinutes}`,
+    );
   }
   return problems;
 }

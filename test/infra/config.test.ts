@@ -82,6 +82,13 @@ describe('configuration defaults', () => {
         memoryMiB: 512,
         retryAttempts: 0,
       },
+      monitoring: {
+        emails: [],
+        dashboard: true,
+        quarantinePercent: 1,
+        freshnessMinutes: 0,
+        queueAgeMinutes: 60,
+      },
       logpush: { timestampFormat: 'unixnano', jobs: {} },
     } satisfies CfLogsConfig);
   });
@@ -374,6 +381,13 @@ describe('the CloudflareLogLake construct', () => {
     ).toThrow(ConfigError);
     expect(stack.node.tryFindChild('Lake')?.node.children).toEqual([]);
   });
+
+  it('checks its monitoring props like the file', () => {
+    const stack = new Stack(new App(), 'Props');
+    expect(() => new CloudflareLogLake(stack, 'Lake', { monitoring: { emails: ['ops'] } })).toThrow(
+      'CloudflareLogLake props: "monitoring.emails[0]" must be an e-mail address such as "ops@example.com", got "ops"',
+    );
+  });
 });
 
 describe('logpushDestinationConf', () => {
@@ -599,6 +613,132 @@ describe('poller settings', () => {
       sources: ['access_requests', 'audit_logs_v2'],
       scheduleMinutes: 10,
       reservedConcurrency: false,
+    });
+  });
+});
+
+describe('monitoring settings', () => {
+  it('accepts addresses, thresholds and the dashboard switch, and the example section', () => {
+    expect(
+      parseConfig({
+        monitoring: {
+          emails: ['ops@example.com', 'security+cf@sub.example.org'],
+          dashboard: false,
+          quarantinePercent: 100,
+          freshnessMinutes: 10,
+          queueAgeMinutes: 1440,
+        },
+      }).monitoring,
+    ).toEqual({
+      emails: ['ops@example.com', 'security+cf@sub.example.org'],
+      dashboard: false,
+      quarantinePercent: 100,
+      freshnessMinutes: 10,
+      queueAgeMinutes: 1440,
+    });
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:security-alarms';
+    expect(parseConfig({ monitoring: { topicArn } }).monitoring.topicArn).toBe(topicArn);
+    expect(parseConfig(EXAMPLE).monitoring).toMatchObject({
+      emails: [],
+      dashboard: true,
+      queueAgeMinutes: 60,
+    });
+  });
+
+  it.each([
+    ['monitoring.quarantinePercent', 0, 'must be an integer from 1 to 100, got 0'],
+    ['monitoring.quarantinePercent', 0.5, 'must be an integer from 1 to 100, got 0.5'],
+    [
+      'monitoring.freshnessMinutes',
+      4,
+      'must be 0 (derived: 3 × firehose.bufferIntervalSeconds, at least 15) or an integer from 5 to 1440, got 4',
+    ],
+    ['monitoring.queueAgeMinutes', 1441, 'must be an integer from 5 to 1440, got 1441'],
+    ['monitoring.dashboard', 'no', 'must be true or false, got "no"'],
+    ['monitoring.emails', 'ops@example.com', 'must be a list of e-mail addresses, got "ops@example.com"'],
+    [
+      'monitoring.topicArn',
+      'arn:aws:sns:eu-west-1:123456789012:alarms.fifo',
+      'must be the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>), got "arn:aws:sns:eu-west-1:123456789012:alarms.fifo"',
+    ],
+    ['monitoring.topicArn', 'security-alarms', 'must be the ARN of a standard SNS topic'],
+    ['monitoring', [], 'must be an object, got []'],
+  ])('names "%s" when it is %j', (path, value, expected) => {
+    const problems = problemsOf(withSetting({}, path, value));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`cf-logs config: "${path}" ${expected}`);
+  });
+
+  it('names each address that is not one, and repeats', () => {
+    expect(
+      problemsOf({
+        monitoring: {
+          emails: ['ops@example.com', 'ops', 'a b@example.com', 'x@localhost', 7, 'ops@example.com'],
+        },
+      }),
+    ).toEqual([
+      'cf-logs config: "monitoring.emails[1]" must be an e-mail address such as "ops@example.com", got "ops"',
+      'cf-logs config: "monitoring.emails[2]" must be an e-mail address such as "ops@example.com", got "a b@example.com"',
+      'cf-logs config: "monitoring.emails[3]" must be an e-mail address such as "ops@example.com", got "x@localhost"',
+      'cf-logs config: "monitoring.emails[4]" must be an e-mail address such as "ops@example.com", got 7',
+      'cf-logs config: "monitoring.emails[5]" repeats "ops@example.com"',
+    ]);
+  });
+
+  it('takes e-mail addresses or a topic, not both', () => {
+    expect(
+      problemsOf({
+        monitoring: { emails: ['ops@example.com'], topicArn: 'arn:aws:sns:eu-west-1:123456789012:alarms' },
+      }),
+    ).toEqual([
+      'cf-logs config: "monitoring.topicArn" cannot be set together with monitoring.emails: subscribe the addresses to that topic',
+    ]);
+  });
+
+  it('refuses thresholds that a healthy stack would cross', () => {
+    expect(
+      problemsOf({ firehose: { bufferIntervalSeconds: 900 }, monitoring: { freshnessMinutes: 29 } }),
+    ).toEqual([
+      'cf-logs config: "monitoring.freshnessMinutes" must be 0 or at least 2 × firehose.bufferIntervalSeconds (30 minutes): Firehose holds records that long before it writes them, got 29',
+    ]);
+    expect(
+      parseConfig({ firehose: { bufferIntervalSeconds: 900 }, monitoring: { freshnessMinutes: 30 } })
+        .monitoring.freshnessMinutes,
+    ).toBe(30);
+    expect(problemsOf({ normalize: { timeoutSeconds: 600 }, monitoring: { queueAgeMinutes: 10 } })).toEqual([
+      'cf-logs config: "monitoring.queueAgeMinutes" must be more than normalize.timeoutSeconds (600 s): a message stays in the queue while its object is processed, got 10',
+    ]);
+    expect(
+      parseConfig({ normalize: { timeoutSeconds: 600 }, monitoring: { queueAgeMinutes: 11 } }).monitoring
+        .queueAgeMinutes,
+    ).toBe(11);
+  });
+
+  it('does not compare against a setting that is itself wrong', () => {
+    expect(
+      problemsOf({ firehose: { bufferIntervalSeconds: 5000 }, monitoring: { freshnessMinutes: 5 } }),
+    ).toEqual([
+      expect.stringContaining('"firehose.bufferIntervalSeconds" must be an integer from 60 to 900'),
+    ]);
+  });
+
+  it('rejects an unknown monitoring key with a suggestion', () => {
+    expect(problemsOf({ monitoring: { email: ['ops@example.com'] } })).toEqual([
+      'cf-logs config: "monitoring.email" is not a setting (did you mean "monitoring.emails"?)',
+    ]);
+  });
+
+  it('reads monitoring settings from -c strings', () => {
+    const { overrides, problems } = contextOverrides({
+      'monitoring.emails': 'ops@example.com, oncall@example.org',
+      'monitoring.dashboard': 'false',
+      'monitoring.quarantinePercent': '5',
+    });
+    expect(problems).toEqual([]);
+    expect(parseConfig({}, overrides).monitoring).toMatchObject({
+      emails: ['ops@example.com', 'oncall@example.org'],
+      dashboard: false,
+      quarantinePercent: 5,
     });
   });
 });
