@@ -372,6 +372,7 @@ export class LakeMonitoring extends Construct {
         normalizeMetric('LinesRead'),
         normalizeMetric('EventsDelivered'),
         normalizeMetric('LinesQuarantined'),
+        normalizeMetric('EventsInvalidUtf8'),
       ]),
       graph('Events per dataset', [
         new MathExpression({

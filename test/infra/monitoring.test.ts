@@ -399,7 +399,12 @@ describe('the dashboard', () => {
       'ObjectsFailed',
       'MessagesMalformed',
     ]);
-    expect(drawn('Lines and events')).toEqual(['LinesRead', 'EventsDelivered', 'LinesQuarantined']);
+    expect(drawn('Lines and events')).toEqual([
+      'LinesRead',
+      'EventsDelivered',
+      'LinesQuarantined',
+      'EventsInvalidUtf8',
+    ]);
     // Datasets are whatever Logpush sends: found by search, with the dimensions the function reports.
     expect(drawn('Events per dataset')).toEqual([
       `SEARCH('{CloudflareLogLake,Dataset,service} MetricName="DatasetEvents" service="cf-logs-normalize"', 'Sum', 300)`,
