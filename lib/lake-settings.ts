@@ -496,7 +496,7 @@ function monitoringProblems(settings: ResolvedLakeSettings): string[] {
       add(
         'freshnessMinutes',
         `must be 0 or at least ${FRESHNESS_MIN_BUFFER_FACTOR} × firehose.bufferIntervalSeconds (${minimum} minutes): ` +
-          `Firehose holds records that long before it writes them, got ${monitoring.freshnessMinutes}`,
+          `a healthy stream may hold a record for about 1.5 buffer intervals, got ${monitoring.freshnessMinutes}`,
       );
     }
   }

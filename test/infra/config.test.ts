@@ -699,7 +699,7 @@ describe('monitoring settings', () => {
     expect(
       problemsOf({ firehose: { bufferIntervalSeconds: 900 }, monitoring: { freshnessMinutes: 29 } }),
     ).toEqual([
-      'cf-logs config: "monitoring.freshnessMinutes" must be 0 or at least 2 × firehose.bufferIntervalSeconds (30 minutes): Firehose holds records that long before it writes them, got 29',
+      'cf-logs config: "monitoring.freshnessMinutes" must be 0 or at least 2 × firehose.bufferIntervalSeconds (30 minutes): a healthy stream may hold a record for about 1.5 buffer intervals, got 29',
     ]);
     expect(
       parseConfig({ firehose: { bufferIntervalSeconds: 900 }, monitoring: { freshnessMinutes: 30 } })
