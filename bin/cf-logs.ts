@@ -5,8 +5,10 @@
  *   cf-logs poll --source NAME --account ID [--since T] [--until T] [--state FILE] [--delay SECONDS]
  *   cf-logs logpush plan|apply|list|delete [options]
  *   cf-logs ingest s3://BUCKET/KEY [...] --stream NAME [--quarantine s3://BUCKET/PREFIX] [--dataset NAME]
+ *   cf-logs backfill --from DATE --to DATE [--dataset NAME]... [--bucket NAME] [--queue URL] [options]
  */
 import { parseArgs } from 'node:util';
+import { BACKFILL_EXIT, DEFAULT_BACKFILL_RATE, runBackfillCommand } from '../lambdas/cli/backfill-command.ts';
 import { INGEST_EXIT, runIngestCommand } from '../lambdas/cli/ingest-command.ts';
 import { LOGPUSH_EXIT, runLogpushCommand } from '../lambdas/cli/logpush-command.ts';
 import { NORMALIZE_EXIT, runNormalize } from '../lambdas/cli/normalize-command.ts';
@@ -68,6 +70,27 @@ Usage:
       AWS_ENDPOINT_URL_FIREHOSE (S3-compatible stores, local endpoints).
       Exit status: 0 every record of every object delivered or quarantined (or the object skipped, with the
       reason), 1 an object failed (it says how much was delivered), 2 usage.
+
+  cf-logs backfill --from DATE --to DATE [--dataset NAME]... [--bucket NAME] [--queue URL] [--prefix PREFIX]
+                   [--outputs FILE [--stack NAME]] [--rate OBJECTS_PER_SECOND] [--dry-run] [--start-after KEY]
+      Sends the Logpush objects already in the bucket through the stack's queue again, one S3 ObjectCreated
+      event per object, so the normalize function processes them as new ones (mappers, quarantine, retries,
+      dead-letter queue). DATEs are YYYY-MM-DD, UTC days of the {DATE} folders, both included. Every dataset
+      and zone or account folder unless --dataset; only .log.gz data objects (not ownership-challenge, test
+      or empty files). The bucket's folders are listed with a delimiter, then each day of the range: never
+      the whole bucket. Objects are counted first, then sent in key order, 10 to a SendMessageBatch call;
+      failed entries are sent again with backoff, and those that never get in are listed.
+      --rate: objects a second (default ${DEFAULT_BACKFILL_RATE}: about what the normalize function works through at its
+      default concurrency of 10, so objects Logpush writes meanwhile do not wait behind the backfill and
+      Firehose stays within its default quota; raise it with normalize.maxConcurrency; 0: no limit).
+      --dry-run: per dataset and day, the objects, bytes, first and last key; nothing is sent.
+      Progress on standard error (a bar on a terminal); the summary on standard output. On Ctrl-C or a
+      failure it prints the last key sent and the --start-after KEY to resume with.
+      Bucket, region and queue: the flags, else the outputs file of \`npx cdk deploy --outputs-file
+      cdk-outputs.json\` (LogpushBucketName, LogpushBucketRegion, QueueUrl). AWS: the standard SDK environment
+      (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS); s3:ListBucket on the bucket, sqs:SendMessage on the queue.
+      Exit status: 0 every object sent (or listed, with --dry-run), 1 some objects not sent, the listing
+      failed or interrupted, 2 usage.
 
   cf-logs help
 `;
@@ -154,6 +177,30 @@ async function main(argv: string[]): Promise<number> {
       { stdout: process.stdout, stderr: process.stderr },
     );
   }
+  if (command === 'backfill') {
+    let parsed: ReturnType<typeof parseBackfillArgs>;
+    try {
+      parsed = parseBackfillArgs(rest);
+    } catch (error) {
+      process.stderr.write(`cf-logs backfill: ${(error as Error).message}\n${HELP}`);
+      return BACKFILL_EXIT.usage;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const { help: _, 'dry-run': dryRun, 'start-after': startAfter, ...values } = parsed.values;
+    return withInterrupt((signal) =>
+      runBackfillCommand(
+        {
+          ...values,
+          ...(dryRun === undefined ? {} : { dryRun }),
+          ...(startAfter === undefined ? {} : { startAfter }),
+        },
+        { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal },
+      ),
+    );
+  }
   process.stderr.write(`cf-logs: unknown command "${command}"\n${HELP}`);
   return NORMALIZE_EXIT.usage;
 }
@@ -194,6 +241,49 @@ function parseIngestArgs(args: string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+function parseBackfillArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      dataset: { type: 'string', short: 'd', multiple: true },
+      bucket: { type: 'string' },
+      queue: { type: 'string' },
+      prefix: { type: 'string' },
+      outputs: { type: 'string' },
+      stack: { type: 'string' },
+      rate: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'start-after': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/**
+ * Runs a command that stops cleanly on Ctrl-C (SIGINT): the first one aborts `signal`, and the command finishes
+ * its call in flight and says where to resume; a second one ends the process at once.
+ */
+async function withInterrupt(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping after the call in flight (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    const code = await run(controller.signal);
+    // A wait of the rate limit may still hold a timer: do not let it keep an interrupted run alive.
+    if (controller.signal.aborted) process.exit(code);
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
 }
 
 function parseLogpushArgs(args: string[]) {

@@ -119,6 +119,7 @@ export class ProgressReporter {
   private last = Number.NEGATIVE_INFINITY;
   private drawn: ProgressView | undefined;
   private barShown = false;
+  private lastLine: string | undefined;
 
   constructor(options: ProgressReporterOptions) {
     this.options = options;
@@ -157,7 +158,10 @@ export class ProgressReporter {
       this.options.stream.write(`\r\x1b[K${view.bar(this.options.columns ?? 80)}`);
       this.barShown = true;
     } else {
-      this.options.stream.write(`${this.options.label}${view.line()}\n`);
+      // A forced line that says nothing new (the end, right after a due line) is left out.
+      const line = view.line();
+      if (line !== this.lastLine) this.options.stream.write(`${this.options.label}${line}\n`);
+      this.lastLine = line;
     }
   }
 }

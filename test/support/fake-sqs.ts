@@ -11,7 +11,7 @@
  * Supported: SendMessage, SendMessageBatch, ReceiveMessage (MaxNumberOfMessages, VisibilityTimeout,
  * WaitTimeSeconds with a short real wait, AttributeNames / MessageSystemAttributeNames, MessageAttributeNames),
  * DeleteMessage, DeleteMessageBatch, ChangeMessageVisibility, ChangeMessageVisibilityBatch, GetQueueAttributes.
- * Queues are addressed by URL (`http://127.0.0.1:<port>/<account>/<name>`). Visibility timeouts and delays follow
+ * Queues are addressed by URL (`http://127.0.0.1:<port>/<account>/<name>`; as in SQS, the path finds the queue). Visibility timeouts and delays follow
  * an injectable clock, so a test moves time instead of sleeping. Faults ({@link SqsFault}) throttle or fail a
  * call, fail chosen entries of a batch, or drop the connection; every call is recorded in `requests`.
  */
@@ -346,11 +346,13 @@ export async function startFakeSqs(options: FakeSqsOptions = {}): Promise<FakeSq
   let closed = false;
 
   const urlOf = (name: string) => `${endpoint}/${FAKE_SQS_ACCOUNT}/${name}`;
+  // SQS finds a queue by the account and name in its URL: a client may reach it at another host name.
+  const pathOf = (url: string) => (URL.canParse(url) ? new URL(url).pathname.replace(/\/+$/, '') : url);
 
   const createQueue = (name: string, queueOptions: FakeSqsQueueOptions = {}): string => {
     const url = urlOf(name);
-    if (!queues.has(url)) {
-      queues.set(url, {
+    if (!queues.has(pathOf(url))) {
+      queues.set(pathOf(url), {
         name,
         url,
         createdAt: now(),
@@ -367,7 +369,7 @@ export async function startFakeSqs(options: FakeSqsOptions = {}): Promise<FakeSq
     if (typeof url !== 'string' || url === '') {
       throw new SqsError('MissingParameter', 'The request must contain the parameter QueueUrl.');
     }
-    const queue = queues.get(url.replace(/\/+$/, ''));
+    const queue = queues.get(pathOf(url));
     if (!queue) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
     return queue;
   };
@@ -798,7 +800,7 @@ export async function startFakeSqs(options: FakeSqsOptions = {}): Promise<FakeSq
   for (const name of options.queues ?? []) createQueue(name);
 
   const queueByUrl = (url: string): Queue => {
-    const queue = queues.get(url);
+    const queue = queues.get(pathOf(url));
     if (!queue) throw new Error(`fake SQS has no queue ${url}`);
     return queue;
   };
