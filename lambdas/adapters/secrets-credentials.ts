@@ -7,8 +7,6 @@ import { CREDENTIAL_SECRET_SHAPES } from '../settings.ts';
 /** How long a fetched credential is used before Secrets Manager is asked again. */
 export const DEFAULT_CREDENTIAL_TTL_MS = 5 * 60_000;
 
-/** The JSON shapes the secret may hold, as the operator is told to write them. */
-
 /** Options of {@link SecretsManagerCredentials}. */
 export interface SecretsManagerCredentialsOptions {
   /** @default DEFAULT_CREDENTIAL_TTL_MS (5 minutes) */
@@ -25,6 +23,14 @@ const CONFIGURATION_ERRORS = new Set([
   'InvalidRequestException',
   'InvalidParameterException',
 ]);
+
+/**
+ * Secrets Manager answered a read of the secret with a success the SDK could not parse. Deliberately without the
+ * SDK's error as `cause`: that answer holds the secret, and the parser's message quotes a piece of it.
+ */
+export class SecretReadError extends Error {
+  override readonly name = 'SecretReadError';
+}
 
 /**
  * The Cloudflare credential from a Secrets Manager secret, cached for `ttlMs` so a warm function does not call
@@ -77,6 +83,16 @@ export class SecretsManagerCredentials implements CredentialProvider {
       text = response.SecretString;
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== undefined && status >= 200 && status < 300) {
+        // A success answer carries the secret. The SDK's error when it cannot parse one quotes a piece of it
+        // (JSON.parse: `Unexpected token 'c', …"tring":cf1a2b"… is not valid JSON`) and keeps the answer in a
+        // hidden field, so neither the error nor its message goes on.
+        throw new SecretReadError(
+          `Cloudflare credential secret ${this.secretId}: Secrets Manager answered HTTP ${status} with a body ` +
+            `the SDK could not read (${name || 'unknown error'}); the body is not quoted, it holds the secret`,
+        );
+      }
       if (CONFIGURATION_ERRORS.has(name)) {
         throw new ConfigError(
           `Cloudflare credential secret ${this.secretId}: ${name}${name === 'ResourceNotFoundException' ? ' (the secret does not exist or has no value yet)' : ''}`,
@@ -103,7 +119,8 @@ export function parseCloudflareCredential(text: string | undefined, secretId: st
         `(aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string file://credential.json)`,
     );
   };
-  if (text === undefined) return fail('has no string value (a binary secret, or no value yet)');
+  // Typed as a string by the SDK, but taken from the answer as it came: anything else is "no string value" too.
+  if (typeof text !== 'string') return fail('has no string value (a binary secret, or no value yet)');
   if (text.trim() === '') return fail('is empty');
   let value: unknown;
   try {
