@@ -21,6 +21,8 @@ const { stack, template } = synthesize({
   logpushPrefix: LOGPUSH,
   quarantinePrefix: QUARANTINE,
   poller: { enabled: true, sources: ['access_requests', 'audit_logs'], reservedConcurrency: true },
+  // Alarms notify e-mail addresses: the stack then makes a topic and its key, both with policies.
+  monitoring: { emails: ['secops@example.com'] },
 });
 const resources = template.toJSON().Resources as Record<
   string,
@@ -254,7 +256,12 @@ const queue = '<Ingest/Queue.Arn>';
 const deadLetterQueue = '<Ingest/DeadLetterQueue.Arn>';
 const stream = '<Delivery/DeliveryStream.Arn>';
 const glue = 'arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>';
+const topic = '<Monitoring/AlarmTopic>';
+const ACCOUNT_ROOT = 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root';
 const TLS_ONLY = '{"Bool":{"aws:SecureTransport":"false"}}';
+const ALARMS_OF_THIS_ACCOUNT =
+  '{"StringEquals":{"aws:SourceAccount":"<AWS::AccountId>"},' +
+  '"ArnLike":{"aws:SourceArn":"arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"}}';
 const sourceOf = (bucket: string) =>
   `{"ArnLike":{"aws:SourceArn":"${bucket}"},"StringEquals":{"aws:SourceAccount":"<AWS::AccountId>"}}`;
 
@@ -447,6 +454,28 @@ const EXPECTED: readonly Entry[] = [
     `{"ArnLike":{"aws:SourceArn":"${logpushBucket}"}}`,
   ],
   ['queue Ingest/DeadLetterQueue', 'Deny', 'AWS:*', ['sqs:*'], [deadLetterQueue], TLS_ONLY],
+
+  // Monitoring with e-mail subscriptions: the alarm topic takes TLS only, and publications from this account's
+  // alarms. Its key is administered by the account (CDK's default key policy: without it no IAM policy could manage
+  // the key) and used by CloudWatch to publish; in a key policy `*` is the key itself, which encrypts this topic
+  // only, so the topic's conditions are what keep other accounts' alarms out.
+  ['key Monitoring/AlarmTopicKey', 'Allow', `AWS:${ACCOUNT_ROOT}`, ['kms:*'], ['*']],
+  [
+    'key Monitoring/AlarmTopicKey',
+    'Allow',
+    'Service:cloudwatch.amazonaws.com',
+    ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    ['*'],
+  ],
+  ['topic Monitoring/AlarmTopic', 'Deny', '*', ['sns:Publish'], [topic], TLS_ONLY],
+  [
+    'topic Monitoring/AlarmTopic',
+    'Allow',
+    'Service:cloudwatch.amazonaws.com',
+    ['sns:Publish'],
+    [topic],
+    ALARMS_OF_THIS_ACCOUNT,
+  ],
 ];
 
 const expectedGrants: Grant[] = EXPECTED.flatMap(
@@ -587,12 +616,32 @@ describe('the promises of the README "Security" section', () => {
 
   it('lets AWS services act on a resource policy only for this account, and no one else at all', () => {
     const granted = actual.filter((g) => g.kind === 'resource' && g.effect === 'Allow');
+    const key = (g: Grant) => g.owner === 'key Monitoring/AlarmTopicKey';
     for (const grant of granted) {
       if (grant.principal === `AWS:${CLOUDFLARE_LOGPUSH_PRINCIPAL}`) continue;
+      // A key policy must let the account manage the key; it delegates to this account's IAM policies.
+      if (key(grant) && grant.principal === `AWS:${ACCOUNT_ROOT}`) continue;
       expect(grant.principal, line(grant)).toMatch(/^Service:[a-z0-9.-]+\.amazonaws\.com$/);
+      // CloudWatch may use the alarm topic's key only through that topic, whose policy admits this account's
+      // alarms alone (the next test).
+      if (key(grant) && grant.principal === 'Service:cloudwatch.amazonaws.com') continue;
       // The service acts for this account's resources only (no confused deputy).
       expect(grant.condition, line(grant)).toMatch(/aws:Source(Arn|Account)/);
     }
+  });
+
+  it("lets only this account's alarms publish to the alarm topic, over TLS", () => {
+    const publishers = actual.filter((g) => g.owner === 'topic Monitoring/AlarmTopic');
+    expect(publishers.map(line)).toEqual([
+      `topic Monitoring/AlarmTopic: Deny * sns:Publish on ${topic} if ${TLS_ONLY}`,
+      `topic Monitoring/AlarmTopic: Allow Service:cloudwatch.amazonaws.com sns:Publish on ${topic} if ${ALARMS_OF_THIS_ACCOUNT}`,
+    ]);
+    // The key is the topic's alone: no other resource of the stack names it.
+    const keyId = [...names].find(([, name]) => name === 'Monitoring/AlarmTopicKey')?.[0];
+    const users = Object.entries(resources)
+      .filter(([id, r]) => id !== keyId && JSON.stringify(r.Properties ?? {}).includes(`"${keyId}"`))
+      .map(([id]) => nameOf(id));
+    expect(users).toEqual(['Monitoring/AlarmTopic']);
   });
 
   it('lets only AWS services assume the roles', () => {
