@@ -234,14 +234,17 @@ function sink() {
 
 /** A Secrets Manager stand-in that answers every request with `status` and `body` as they are. */
 async function scriptedSecretsManager(status: number, body: string) {
+  let requests = 0;
   const server = createServer((req, res) => {
+    requests++;
     req.resume();
     req.on('end', () => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'scripted' });
       res.end(body);
     });
   });
-  return listenOnLoopback(server);
+  const loopback = await listenOnLoopback(server);
+  return { endpoint: loopback.endpoint, close: () => loopback.close(), requests: () => requests };
 }
 
 // ---- the harness itself ----
@@ -540,7 +543,8 @@ describe('the poll Lambda', () => {
         expect(request.credentialHeaders).toEqual(scenario.sent);
       }
       expect(sent.length > 0).toBe(scenario.sent !== undefined);
-      expect(sm.requests.length + (scripted ? 1 : 0)).toBeGreaterThan(0);
+      // The secret was read (from the fake, or from the scripted stand-in).
+      expect(scripted ? scripted.requests() : sm.requests.length).toBeGreaterThan(0);
     } finally {
       for (const client of Object.values(clients)) client.destroy();
       await Promise.all([cf.close(), s3.close(), fh.close(), sm.close(), scripted?.close()]);
@@ -675,9 +679,9 @@ describe('cf-logs poll', () => {
   });
 });
 
-// ---- cf-logs logpush plan / apply ----
+// ---- cf-logs logpush plan / apply / list ----
 
-describe('cf-logs logpush plan and apply', () => {
+describe('cf-logs logpush plan, apply and list', () => {
   const BUCKET = 'cf-logs-logpush-leak';
   const REGION = 'eu-west-1';
   const SECRET_ID = 'cf-logs/cloudflare-api-leak';
@@ -698,7 +702,7 @@ describe('cf-logs logpush plan and apply', () => {
   const scenarios: Record<
     string,
     {
-      action: 'plan' | 'apply';
+      action: 'plan' | 'apply' | 'list';
       env?: Record<string, string>;
       /** The value of the secret passed with --secret. */
       secret?: { value: string } | { error: { type: string; status: number } };
@@ -733,6 +737,12 @@ describe('cf-logs logpush plan and apply', () => {
       secret: { value: JSON.stringify({ apiToken: TOKEN }) },
       exit: LOGPUSH_EXIT.ok,
       sent: { authorization: `Bearer ${TOKEN}` },
+    },
+    'list with the email and key in the environment': {
+      action: 'list',
+      env: { CLOUDFLARE_EMAIL: EMAIL, CLOUDFLARE_API_KEY: API_KEY },
+      exit: LOGPUSH_EXIT.ok,
+      sent: { 'x-auth-email': EMAIL, 'x-auth-key': API_KEY },
     },
     'plan with a rejected token': {
       action: 'plan',
