@@ -6,6 +6,7 @@
  *   cf-logs logpush plan|apply|list|delete [options]
  *   cf-logs ingest s3://BUCKET/KEY [...] --stream NAME [--quarantine s3://BUCKET/PREFIX] [--dataset NAME]
  *   cf-logs backfill --from DATE --to DATE [--dataset NAME]... [--bucket NAME] [--queue URL] [options]
+ *   cf-logs redrive [--dlq URL] [--queue URL] [--outputs FILE [--stack NAME]] [--max N] [--dry-run]
  */
 import { parseArgs } from 'node:util';
 import { BACKFILL_EXIT, DEFAULT_BACKFILL_RATE, runBackfillCommand } from '../lambdas/cli/backfill-command.ts';
@@ -13,6 +14,7 @@ import { INGEST_EXIT, runIngestCommand } from '../lambdas/cli/ingest-command.ts'
 import { LOGPUSH_EXIT, runLogpushCommand } from '../lambdas/cli/logpush-command.ts';
 import { NORMALIZE_EXIT, runNormalize } from '../lambdas/cli/normalize-command.ts';
 import { POLL_EXIT, runPollCommand } from '../lambdas/cli/poll-command.ts';
+import { REDRIVE_EXIT, runRedriveCommand } from '../lambdas/cli/redrive-command.ts';
 import { MAPPERS } from '../lambdas/datasets/index.ts';
 import { POLL_SOURCES } from '../lambdas/poll/types.ts';
 
@@ -91,6 +93,24 @@ Usage:
       (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS); s3:ListBucket on the bucket, sqs:SendMessage on the queue.
       Exit status: 0 every object sent (or listed, with --dry-run), 1 some objects not sent, the listing
       failed or interrupted, 2 usage.
+
+  cf-logs redrive [--dlq URL] [--queue URL] [--outputs FILE [--stack NAME]] [--max N] [--dry-run]
+      Moves the messages of the dead-letter queue back to the queue the normalize function reads, once the
+      cause of their failure is fixed: received 10 at a time (hidden 120 s), sent to the queue with the same
+      body and attributes, and deleted from the dead-letter queue only when the send was accepted; a message
+      that could not be sent stays there, made visible again for the next run. Each message is printed with
+      the Logpush objects its S3 event names (a body that is not an S3 event is moved too, and said so),
+      then a summary. It stops when the dead-letter queue is empty or after --max N messages.
+      --dry-run: shows what would move, then makes the messages visible again at once; nothing moves.
+      Queues: the flags, else the outputs file (DeadLetterQueueUrl, QueueUrl).
+      \`aws sqs start-message-move-task --source-arn <dead-letter queue ARN>\` does the same inside SQS, and
+      is the better choice for many thousands of messages or when seeing them does not matter: it runs in
+      the service at a rate you set, with no terminal kept open. Use this command to see which objects move,
+      to try with --dry-run or --max first, or with queues that are not AWS's own (AWS_ENDPOINT_URL_SQS).
+      AWS: the standard SDK environment; sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility
+      and sqs:GetQueueAttributes on the dead-letter queue, sqs:SendMessage on the queue.
+      Exit status: 0 every message received was moved (or shown and released, with --dry-run), 1 some were
+      not moved or not deleted, a queue could not be read, or interrupted, 2 usage.
 
   cf-logs help
 `;
@@ -201,6 +221,26 @@ async function main(argv: string[]): Promise<number> {
       ),
     );
   }
+  if (command === 'redrive') {
+    let parsed: ReturnType<typeof parseRedriveArgs>;
+    try {
+      parsed = parseRedriveArgs(rest);
+    } catch (error) {
+      process.stderr.write(`cf-logs redrive: ${(error as Error).message}\n${HELP}`);
+      return REDRIVE_EXIT.usage;
+    }
+    if (parsed.values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const { help: _, 'dry-run': dryRun, ...values } = parsed.values;
+    return withInterrupt((signal) =>
+      runRedriveCommand(
+        { ...values, ...(dryRun === undefined ? {} : { dryRun }) },
+        { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal },
+      ),
+    );
+  }
   process.stderr.write(`cf-logs: unknown command "${command}"\n${HELP}`);
   return NORMALIZE_EXIT.usage;
 }
@@ -259,6 +299,22 @@ function parseBackfillArgs(args: string[]) {
       rate: { type: 'string' },
       'dry-run': { type: 'boolean' },
       'start-after': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function parseRedriveArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      dlq: { type: 'string' },
+      queue: { type: 'string' },
+      outputs: { type: 'string' },
+      stack: { type: 'string' },
+      max: { type: 'string' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
