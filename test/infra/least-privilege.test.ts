@@ -1,10 +1,11 @@
 /**
- * Least privilege over the whole template, not a sample: one stack with the pollers on (and prefixes that are not
- * the defaults, so every grant is seen to follow the settings) is synthesized, and every statement that grants or
- * denies anything is listed in one table: the identity policies of every IAM role (inline, AWS::IAM::Policy,
- * managed policies), every trust policy, and every resource policy (buckets, queues, topics, keys, secrets,
- * function permissions). A new or widened grant, or a new resource that grants access, fails with a diff of the
- * table's lines. The README's "Security" promises are then asserted one by one on the same statements.
+ * Least privilege over the whole template, not a sample: one stack with the pollers on, alarms notifying e-mail
+ * addresses (a topic and its key), and prefixes that are not the defaults (so every grant is seen to follow the
+ * settings) is synthesized, and every statement that grants or denies anything is listed in one table: the
+ * identity policies of every IAM role (inline, AWS::IAM::Policy, managed policies), every trust policy, and every
+ * resource policy (buckets, queues, topics, keys, secrets, function permissions). A new or widened grant, or a new
+ * resource that grants access, fails with a diff of the table's lines. The README's "Security" promises are then
+ * asserted one by one on the same statements.
  */
 import { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';

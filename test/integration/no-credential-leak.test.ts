@@ -71,7 +71,10 @@ const OTHER_TOKEN = 'cfOTHERcanary-Mm4Nn8Bb2Vv6Cc1Xx9Zz3Ll7Kk5Jj0Hh';
 /** Shorter runs of a secret than this may occur by chance; this long, they are a piece of it. */
 const FRAGMENT = 8;
 
-/** The forms in which a secret could show up: as is, URL-encoded, in base64 at each of the three alignments. */
+/**
+ * The forms in which a secret could show up: as is, URL-encoded, inside base64 or base64url at each of the three
+ * alignments, and any {@link FRAGMENT} characters of it.
+ */
 function formsOf(secret: string): string[] {
   const forms = [secret, encodeURIComponent(secret)];
   for (const shift of [0, 1, 2]) {
