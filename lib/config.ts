@@ -445,13 +445,30 @@ function withOverrides(
 }
 
 function readJsonFile(file: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`${MESSAGE_PREFIX}cannot read ${file}: ${(error as Error).message}`, {
       cause: error,
     });
   }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    // V8 quotes the text around the error ("...apiToken": cfut_..."), which may be a credential pasted into the
+    // wrong file: keep what went wrong and where, never the text itself (nor the error that holds it).
+    throw new ConfigError(
+      `${MESSAGE_PREFIX}${file} is not valid JSON: ${jsonErrorWithoutText(error as Error)}`,
+    );
+  }
+}
+
+/** A JSON.parse error message without the excerpt of the input V8 puts in some of them. */
+function jsonErrorWithoutText(error: Error): string {
+  return error.message
+    .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+    .replace(/^(\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, 'the text is not valid JSON');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

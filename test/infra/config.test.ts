@@ -332,7 +332,7 @@ describe('loading the file and -c overrides', () => {
   it('fails with the file name when the file is not JSON', () => {
     writeFileSync(join(dir, 'broken.json'), '{ "normalize": ');
     expect(() => loadConfig({ context: { config: 'broken.json' }, cwd: dir })).toThrow(
-      /cf-logs config: cannot read .*broken\.json: /,
+      /cf-logs config: .*broken\.json is not valid JSON: Unexpected end of JSON input$/,
     );
   });
 

@@ -968,4 +968,26 @@ describe('the deployment', () => {
       expect(evidence.leaks(), field).toEqual([]);
     }
   });
+
+  it('refuses a configuration file that is not JSON without quoting the text around the error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cf-logs-config-'));
+    try {
+      // A token pasted without quotes: V8's parse error would quote the text around it.
+      for (const text of [`{"cloudflare": {"apiToken": ${TOKEN}}}`, TOKEN, `{"apiToken": "${TOKEN}",}`]) {
+        await writeFile(join(dir, 'cf-logs.config.json'), text);
+        let message = '';
+        try {
+          loadConfig({ context: {}, cwd: dir });
+        } catch (error) {
+          message = textOf(error);
+        }
+        expect(message, text).toMatch(/cf-logs\.config\.json is not valid JSON/);
+        const evidence = new Evidence();
+        evidence.add('config file', message);
+        expect(evidence.leaks(), text).toEqual([]);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
