@@ -156,6 +156,8 @@ export async function runBackfillCommand(args: BackfillCommandArgs, io: Backfill
     io.s3?.(setup.region) ??
     new S3Client({
       requestHandler: CLI_REQUEST_HANDLER,
+      // A --bucket in another region than the environment's is listed all the same.
+      followRegionRedirects: true,
       ...(setup.region === undefined ? {} : { region: setup.region }),
     });
   let listCalls = 0;
@@ -243,7 +245,7 @@ function resolveSetup(args: BackfillCommandArgs, io: BackfillCommandIo): Setup {
     '',
   );
   if (!PREFIX.test(prefix))
-    throw new UsageError(`--prefix ${args.prefix} is not a key prefix (letters, digits, !_.'()- and /)`);
+    throw new UsageError(`--prefix ${prefix} is not a key prefix (letters, digits, !_.'()- and /)`);
   const fromOutputs = outputs === undefined ? '' : ` (not in ${outputs.file})`;
   const bucket = args.bucket ?? outputs?.values.LogpushBucketName;
   if (bucket === undefined) {
@@ -266,9 +268,10 @@ function resolveSetup(args: BackfillCommandArgs, io: BackfillCommandIo): Setup {
       `--queue ${queue} is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`,
     );
   }
+  // The stack's region is the bucket's only when the bucket is the stack's.
+  const stackBucket = args.bucket === undefined || args.bucket === outputs?.values.LogpushBucketName;
   const region =
-    (args.bucket === undefined ? outputs?.values.LogpushBucketRegion : undefined) ??
-    destination?.params.region ??
+    (stackBucket ? (outputs?.values.LogpushBucketRegion ?? destination?.params.region) : undefined) ??
     (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined);
   const startAfter = args.startAfter;
   if (startAfter !== undefined && !startAfter.startsWith(`${prefix}/`)) {

@@ -333,6 +333,23 @@ describe('cf-logs backfill: failures, pace and resume', () => {
     ]);
   });
 
+  it('draws a progress bar in place when standard error is a terminal, and clears it before the summary', async () => {
+    const result = await run({ rate: '2' }, { tty: true, columns: 100 });
+    expect(result.code).toBe(BACKFILL_EXIT.ok);
+    const draws = result.stderr.split('\r\x1b[K').slice(1);
+    expect(draws.at(-1)).toBe('');
+    const bars = draws.filter((d) => d.startsWith('['));
+    expect(bars[0]).toMatch(/^\[-{40}\] 0\/22 objects 0% {2}0 B\/7\.2 KiB {2}0\.0\/s {2}ETA \?$/);
+    // Ten sent in four seconds (the first two at once): 2.5 a second, twelve left.
+    expect(bars).toContainEqual(
+      expect.stringMatching(
+        /^\[#{18}-{22}\] 10\/22 objects 45% {2}\d\.\d KiB\/7\.2 KiB {2}2\.5\/s {2}ETA 5s$/,
+      ),
+    );
+    expect(bars.at(-1)).toMatch(/^\[#{40}\] 22\/22 objects 100% {2}7\.2 KiB\/7\.2 KiB {2}2\.2\/s {2}ETA 0s$/);
+    expect(bars.every((b) => b.length < 100 && !b.includes('\n'))).toBe(true);
+  });
+
   it('resumes after --start-after: only the keys after it are sent', async () => {
     const result = await run({ startAfter: IN_RANGE[4] });
     expect(result.code).toBe(BACKFILL_EXIT.ok);
