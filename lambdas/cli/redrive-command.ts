@@ -224,7 +224,7 @@ export function describeMessage(body: string): Described {
     refs = objectsInS3Event(body);
   } catch (error) {
     return {
-      text: `not an S3 event notification (${(error as Error).message}); moved as it is`,
+      text: `not an S3 event notification (${(error as Error).message}); it moves as it is`,
       objects: 0,
       s3Event: false,
     };
@@ -316,7 +316,7 @@ class Redrive {
         }
         repeats = 0;
         if (this.setup.dryRun) this.show(fresh);
-        else await this.move(fresh);
+        else if (!(await this.move(fresh))) break;
       }
       if (this.seen.size >= this.setup.max && this.ending === '')
         this.ending = `--max ${this.setup.max} reached`;
@@ -367,7 +367,11 @@ class Redrive {
     }
   }
 
-  private async move(messages: readonly Message[]): Promise<void> {
+  /**
+   * Sends a batch to the queue and deletes from the dead-letter queue what the queue accepted.
+   * @returns false when the queue could not be sent to at all: the run stops rather than churn through the rest.
+   */
+  private async move(messages: readonly Message[]): Promise<boolean> {
     const byId = new Map(messages.map((m) => [m.MessageId ?? '', m]));
     let sent: readonly string[] = [];
     let failed: readonly EntryFailure[] = [];
@@ -384,6 +388,7 @@ class Redrive {
     } catch (error) {
       this.failedCall = true;
       const reason = explainAwsError(error);
+      this.ending = `sending to ${this.setup.queue} failed: ${reason}`;
       failed = [...byId.keys()].map((id) => ({ id, code: reason, message: '', senderFault: false }));
     }
     for (const failure of failed) {
@@ -392,7 +397,7 @@ class Redrive {
       const why = `${failure.code}${failure.message ? ` (${failure.message})` : ''}`;
       this.line('NOT MOVED', message, this.describe(message), `: ${why}; left in the dead-letter queue`);
     }
-    if (sent.length === 0) return;
+    if (sent.length === 0) return this.ending === '';
     const deleted = new Set<string>();
     const notDeleted = new Map<string, string>();
     try {
@@ -422,6 +427,7 @@ class Redrive {
           'it again (the pipeline gives its events the same ids)',
       );
     }
+    return true;
   }
 
   /** What a message names; counted when it went to the queue (or would, in a dry run). */

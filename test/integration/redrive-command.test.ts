@@ -212,7 +212,7 @@ describe('cf-logs redrive', () => {
     expect(lines[11]).toBe(`moved ${ids[11]} (receive count 6): s3://${BUCKET}/${objectKey(11)} (12.0 KiB)`);
     expect(lines[12]).toMatch(
       new RegExp(
-        `^moved ${ids[12]} \\(receive count 1\\): not an S3 event notification \\(message body is not JSON: .+\\); moved as it is$`,
+        `^moved ${ids[12]} \\(receive count 1\\): not an S3 event notification \\(message body is not JSON: .+\\); it moves as it is$`,
       ),
     );
     expect(lines[13]).toBe(`moved ${ids[13]} (receive count 1): an S3 event naming no object (a test event)`);
@@ -376,6 +376,20 @@ describe('cf-logs redrive', () => {
     expect(result.code).toBe(REDRIVE_EXIT.ok);
     expect(sqs.requestsFor('ReceiveMessage')).toHaveLength(2);
     expect(result.stdout).toContain('0 messages moved (0 objects sent)');
+  });
+
+  it('stops when the queue cannot be sent to at all, leaving every message in the dead-letter queue', async () => {
+    deadLetter(25);
+    const result = await run({ queue: sqs.queueUrl('no-such-queue') });
+    expect(result.code).toBe(REDRIVE_EXIT.failed);
+    expect(sqs.requestsFor('ReceiveMessage')).toHaveLength(1);
+    expect(sqs.requestsFor('SendMessageBatch')).toHaveLength(1);
+    expect(visibleNow(dlqUrl)).toHaveLength(25);
+    expect(result.stdout).toContain(': no such queue (QueueDoesNotExist)');
+    expect(result.stdout).toContain(
+      `0 messages moved (0 objects sent); 10 not moved (left in the dead-letter queue), 0 moved but not deleted; ` +
+        `1 receives. Stopped: sending to ${sqs.queueUrl('no-such-queue')} failed: no such queue (QueueDoesNotExist)`,
+    );
   });
 
   it('retries a throttled receive, and fails with the reason at a dead-letter queue that does not exist', async () => {

@@ -36,10 +36,10 @@ describe('redrive message description', () => {
     });
     expect(describeMessage('hello')).toMatchObject({ objects: 0, s3Event: false });
     expect(describeMessage('hello').text).toMatch(
-      /^not an S3 event notification \(message body is not JSON: .+\); moved as it is$/,
+      /^not an S3 event notification \(message body is not JSON: .+\); it moves as it is$/,
     );
     expect(describeMessage('{"Records": 1}').text).toBe(
-      'not an S3 event notification (message is not an S3 event notification (no Records)); moved as it is',
+      'not an S3 event notification (message is not an S3 event notification (no Records)); it moves as it is',
     );
   });
 });
