@@ -33,6 +33,11 @@ export const NORMALIZE_ENV = {
   quarantinePrefix: 'CF_LOGS_QUARANTINE_PREFIX',
   /** Key prefix (no trailing slash) under which Logpush writes into the Logpush bucket. */
   logpushPrefix: 'CF_LOGS_LOGPUSH_PREFIX',
+  /**
+   * The queue's maxReceiveCount (optional): an object that fails on its last receive is logged as going to the
+   * dead-letter queue.
+   */
+  maxReceiveCount: 'CF_LOGS_MAX_RECEIVE_COUNT',
 } as const;
 
 /** Prefix of ECS events in the lake bucket; Firehose adds `dataset=<dataset>/dt=<yyyy-MM-dd>/`. */
@@ -52,6 +57,8 @@ export interface NormalizeSettings {
   readonly lakeBucket: string;
   readonly quarantinePrefix: string;
   readonly logpushPrefix: string;
+  /** The queue's maxReceiveCount, when the stack says it. */
+  readonly maxReceiveCount?: number;
 }
 
 /**
@@ -79,8 +86,18 @@ export function readNormalizeSettings(env: Readonly<Record<string, string | unde
       DEFAULT_LOGPUSH_PREFIX,
     ),
   };
+  const receives = env[NORMALIZE_ENV.maxReceiveCount];
+  let maxReceiveCount: number | undefined;
+  if (receives !== undefined && receives !== '') {
+    maxReceiveCount = Number(receives);
+    if (!/^\d+$/.test(receives) || maxReceiveCount < 1 || maxReceiveCount > 20) {
+      problems.push(
+        `${NORMALIZE_ENV.maxReceiveCount} must be a whole number from 1 to 20, got ${JSON.stringify(receives)}`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`normalize function settings: ${problems.join('; ')}`);
-  return settings;
+  return maxReceiveCount === undefined ? settings : { ...settings, maxReceiveCount };
 }
 
 /**

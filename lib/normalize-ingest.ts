@@ -83,6 +83,7 @@ export class NormalizeIngest extends Construct {
         [NORMALIZE_ENV.lakeBucket]: props.lakeBucket.bucketName,
         [NORMALIZE_ENV.quarantinePrefix]: props.quarantinePrefix,
         [NORMALIZE_ENV.logpushPrefix]: props.logpushPrefix,
+        [NORMALIZE_ENV.maxReceiveCount]: String(props.maxReceiveCount),
         POWERTOOLS_SERVICE_NAME: 'cf-logs-normalize',
         POWERTOOLS_METRICS_NAMESPACE: 'CloudflareLogLake',
         LOG_LEVEL: props.logLevel,

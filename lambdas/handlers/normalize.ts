@@ -22,4 +22,5 @@ export const handler = createNormalizeHandler({
   logger: new Logger({ serviceName: 'cf-logs-normalize' }),
   metrics: new Metrics({ namespace: 'CloudflareLogLake', serviceName: 'cf-logs-normalize' }),
   clock: systemClock,
+  ...(settings.maxReceiveCount === undefined ? {} : { maxReceiveCount: settings.maxReceiveCount }),
 });

@@ -277,6 +277,7 @@ describe('the normalize function', () => {
       [NORMALIZE_ENV.lakeBucket]: { Ref: ids.lakeBucket },
       [NORMALIZE_ENV.quarantinePrefix]: 'quarantine',
       [NORMALIZE_ENV.logpushPrefix]: 'logpush',
+      [NORMALIZE_ENV.maxReceiveCount]: '5',
       POWERTOOLS_SERVICE_NAME: 'cf-logs-normalize',
       POWERTOOLS_METRICS_NAMESPACE: 'CloudflareLogLake',
       LOG_LEVEL: 'INFO',

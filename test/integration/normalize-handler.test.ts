@@ -984,6 +984,39 @@ describe('normalize Lambda entry (lambdas/handlers/normalize.ts)', () => {
     }
   });
 
+  it("says an object goes to the dead-letter queue when it fails on the receive the stack's maxReceiveCount allows last", async () => {
+    setEnvironment();
+    process.env[NORMALIZE_ENV.maxReceiveCount] = '3';
+    try {
+      const key = logpushKey('entry-missing');
+      const body = s3EventBody([{ bucket: LOGPUSH_BUCKET, key, size: 4096 }]);
+      const second = sqsRecord(body, { messageId: messageIdFor('entry-missing-2'), receiveCount: 2 });
+      const last = sqsRecord(body, { messageId: messageIdFor('entry-missing-3'), receiveCount: 3 });
+
+      // A good object beside them, so the batch is not a full failure (which the batch processor throws).
+      const good = putLogpushObject(logpushKey('entry-good'), accessRequestLines(10, 'entry-good'));
+
+      vi.resetModules();
+      const { handler } = await import('../../lambdas/handlers/normalize.ts');
+      const { outcome, output } = await invoke(
+        handler,
+        sqsEvent(second, last, messageFor('entry-good', good)),
+      );
+
+      expect(responseOf(outcome, output)).toEqual({
+        batchItemFailures: [{ itemIdentifier: second.messageId }, { itemIdentifier: last.messageId }],
+      });
+      expect(output.logs('object failed; the message will be retried')).toEqual([
+        expect.objectContaining({ key }),
+      ]);
+      expect(
+        output.logs('object failed on the last receive; the message goes to the dead-letter queue'),
+      ).toEqual([expect.objectContaining({ key })]);
+    } finally {
+      delete process.env[NORMALIZE_ENV.maxReceiveCount];
+    }
+  });
+
   it('fails to load, naming the variable, when CF_LOGS_LAKE_BUCKET is missing', async () => {
     setEnvironment();
     delete process.env[NORMALIZE_ENV.lakeBucket];

@@ -27,6 +27,18 @@ describe('readNormalizeSettings', () => {
     });
   });
 
+  it("reads the queue's maxReceiveCount when it is set, and refuses anything but 1 to 20", () => {
+    expect(readNormalizeSettings({ ...good, [NORMALIZE_ENV.maxReceiveCount]: '5' }).maxReceiveCount).toBe(5);
+    expect(readNormalizeSettings({ ...good, [NORMALIZE_ENV.maxReceiveCount]: '' })).not.toHaveProperty(
+      'maxReceiveCount',
+    );
+    for (const wrong of ['0', '21', '5.5', '-1', 'five', ' 5']) {
+      expect(() => readNormalizeSettings({ ...good, [NORMALIZE_ENV.maxReceiveCount]: wrong }), wrong).toThrow(
+        `CF_LOGS_MAX_RECEIVE_COUNT must be a whole number from 1 to 20, got ${JSON.stringify(wrong)}`,
+      );
+    }
+  });
+
   it('names every missing or wrong variable at once', () => {
     const error = (() => {
       try {
