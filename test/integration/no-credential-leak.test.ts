@@ -969,6 +969,29 @@ describe('the deployment', () => {
     }
   });
 
+  it('refuses a token typed into another setting without echoing it', () => {
+    const attempts: [string, () => unknown][] = [
+      ['cloudflare', () => parseConfig({ cloudflare: TOKEN })],
+      ['cloudflare.accountId', () => parseConfig({ cloudflare: { accountId: TOKEN } })],
+      ['poller.secretArn', () => parseConfig({ poller: { secretArn: TOKEN } })],
+      ['poller.apiBase', () => parseConfig({ poller: { apiBase: TOKEN } })],
+      ['monitoring.topicArn', () => parseConfig({ monitoring: { topicArn: API_KEY } })],
+      ['-c poller.secretArn', () => loadConfig({ context: { 'poller.secretArn': TOKEN }, cwd: tmpdir() })],
+    ];
+    for (const [field, attempt] of attempts) {
+      let message = '';
+      try {
+        attempt();
+      } catch (error) {
+        message = textOf(error);
+      }
+      expect(message, field).toContain('not shown: it may be a credential');
+      const evidence = new Evidence();
+      evidence.add(field, message);
+      expect(evidence.leaks(), field).toEqual([]);
+    }
+  });
+
   it('refuses a configuration file that is not JSON without quoting the text around the error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cf-logs-config-'));
     try {
