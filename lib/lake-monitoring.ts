@@ -111,7 +111,8 @@ export class LakeMonitoring extends Construct {
     // Most of these metrics exist only while something happens: SQS reports a queue while it holds messages or
     // is used (and for six hours after), Lambda an invoked function, Firehose a stream with traffic, the function
     // its counts per processed object. No data is therefore the healthy idle state, not a failure, for every
-    // alarm here (the poller's lag alarm is the exception: its runs report on a schedule).
+    // alarm here but the dead-letter queue's (below; the poller's lag alarm, whose runs report on a schedule, is the
+    // other exception).
     const alarm = (
       alarmId: string,
       spec: {
@@ -122,6 +123,8 @@ export class LakeMonitoring extends Construct {
         readonly description: string;
         /** Breaching periods that fire the alarm, out of how many; without it one period decides. */
         readonly datapoints?: readonly [toAlarm: number, evaluated: number];
+        /** @default TreatMissingData.NOT_BREACHING */
+        readonly missingData?: TreatMissingData;
       },
     ) =>
       new Alarm(this, alarmId, {
@@ -131,7 +134,7 @@ export class LakeMonitoring extends Construct {
         comparisonOperator: spec.comparisonOperator,
         datapointsToAlarm: spec.datapoints?.[0] ?? 1,
         evaluationPeriods: spec.datapoints?.[1] ?? 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: spec.missingData ?? TreatMissingData.NOT_BREACHING,
       });
 
     this.deadLetterQueueAlarm = alarm('DeadLetterQueueAlarm', {
@@ -141,6 +144,12 @@ export class LakeMonitoring extends Construct {
       }),
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // Nothing but the dead-lettering itself touches this queue. CloudWatch counts a queue as active, and reports
+      // it, "for up to six hours" after it held messages or was accessed; whether a queue that still holds
+      // messages keeps reporting after that is not something to bet the alarm on. Missing data therefore keeps
+      // the alarm's state: it stays in ALARM until a redrive empties the queue (and so reports 0), and an idle
+      // stack shows INSUFFICIENT_DATA here, which notifies no one.
+      missingData: TreatMissingData.IGNORE,
       description:
         'Logpush objects failed every try and wait in the dead-letter queue; their events are not in the lake. ' +
         'First: the normalize function log ("object failed" lines), fix the cause, then cf-logs redrive.',
