@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { SinkError } from '../core/errors.ts';
 import type { FailedRecord, PutRecordsResult, RecordSink } from '../ports.ts';
+import { classifyAwsError } from './aws-errors.ts';
 
 // Errors after which the same call can succeed later (Firehose API Reference, PutRecordBatch; SDK error names).
 const RETRYABLE = new Set([
@@ -17,15 +18,6 @@ const RETRYABLE = new Set([
   'RequestTimeoutException',
   'TimeoutError',
 ]);
-const RETRYABLE_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 /**
  * Sends packed records to a Firehose delivery stream with `PutRecordBatch`. Entries that fail inside a 200
  * response are reported back for the caller to retry; a failed call becomes a {@link SinkError} that says
@@ -71,17 +63,6 @@ export class FirehoseRecordSink implements RecordSink {
 
 /** Classifies an SDK or network error of a whole call. */
 export function toSinkError(error: unknown): SinkError {
-  const e = error as {
-    name?: string;
-    code?: string;
-    message?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const name = e.name ?? 'Error';
-  const status = e.$metadata?.httpStatusCode;
-  const retryable =
-    RETRYABLE.has(name) ||
-    (e.code !== undefined && RETRYABLE_NETWORK.has(e.code)) ||
-    (status !== undefined && (status >= 500 || status === 429));
-  return new SinkError(e.message ?? String(error), name, retryable, { cause: error });
+  const { name, message, retryable } = classifyAwsError(error, RETRYABLE);
+  return new SinkError(message, name, retryable, { cause: error });
 }

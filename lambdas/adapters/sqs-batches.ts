@@ -14,6 +14,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Clock } from '../ports.ts';
+import { classifyAwsError } from './aws-errors.ts';
 
 /** Most entries one SQS batch call may carry. */
 export const SQS_BATCH_MAX = 10;
@@ -74,31 +75,11 @@ const RETRYABLE = new Set([
   'RequestTimeout',
   'TimeoutError',
 ]);
-const RETRYABLE_NETWORK = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 /** Classifies an SDK or network error of a whole call. */
 export function toSqsCallError(error: unknown): SqsCallError {
   if (error instanceof SqsCallError) return error;
-  const e = error as {
-    name?: string;
-    code?: string;
-    message?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const name = e.name ?? 'Error';
-  const status = e.$metadata?.httpStatusCode;
-  const retryable =
-    RETRYABLE.has(name) ||
-    (e.code !== undefined && RETRYABLE_NETWORK.has(e.code)) ||
-    (status !== undefined && (status >= 500 || status === 429));
-  return new SqsCallError(e.message ?? String(error), name, retryable, { cause: error });
+  const { name, message, retryable } = classifyAwsError(error, RETRYABLE);
+  return new SqsCallError(message, name, retryable, { cause: error });
 }
 
 /** The response of a batch call, reduced to what retrying needs. */
