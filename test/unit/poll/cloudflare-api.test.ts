@@ -260,7 +260,9 @@ describe('CloudflareApi', () => {
 
   it('stops retrying 5xx when the backoff would outlast the budget', async () => {
     for (let i = 0; i < 10; i++) script({ kind: 'server-error' });
-    const deadline = clock.now().getTime() + 3000;
+    // The budget also caps each request's real timeout: leave the last request two real seconds, so a loaded
+    // machine does not turn its 500 into a timeout.
+    const deadline = clock.now().getTime() + 5000;
     const error = await failure(
       client({
         baseBackoffMs: 1000,
@@ -270,7 +272,7 @@ describe('CloudflareApi', () => {
     );
     expect(error).toBeInstanceOf(CloudflareDeadlineError);
     expect(error.status).toBe(500);
-    // 990 ms left 2010, 1980 ms left 30: the next wait (3960) would outlast it.
+    // 990 ms left 4010, 1980 ms left 2030: the next wait (3960) would outlast it.
     expect(clock.slept).toEqual([990, 1980]);
   });
 
@@ -284,7 +286,8 @@ describe('CloudflareApi', () => {
 
   it('retries a request that outlives its timeout', async () => {
     script({ kind: 'slow', delayMs: 5000 });
-    const envelope = await client({ requestTimeoutMs: 100 }).get(PATH);
+    // A real timeout: long enough that the retry's answer arrives within it on a loaded machine.
+    const envelope = await client({ requestTimeoutMs: 1000 }).get(PATH);
     expect(envelope.result).toHaveLength(2);
     expect(retries).toHaveLength(1);
   });
