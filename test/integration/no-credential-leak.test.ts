@@ -510,7 +510,8 @@ describe('the poll Lambda', () => {
         createSource: cloudflareSourceFactory(settings, credentials, {
           sleep: async () => {},
           random: () => 0,
-          requestTimeoutMs: 100,
+          // Short only where the fake answers slowly on purpose; elsewhere long enough for a loaded machine.
+          requestTimeoutMs: scenario.fault?.kind === 'slow' ? 100 : 5_000,
           fetch: recordingFetch(sent),
         }),
         runPoll,
