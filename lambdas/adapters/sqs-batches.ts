@@ -216,8 +216,11 @@ export class SqsBatches {
 
   /**
    * Runs a batch call until every entry is in, the entries left failed for a reason of the request
-   * (`SenderFault`), or the attempts are spent.
-   * @throws SqsCallError when a whole call fails with an error retrying cannot fix, or on its last attempt.
+   * (`SenderFault`), or the attempts are spent. When a whole call fails for good after an earlier attempt got
+   * some entries in, the entries still pending are returned as failed with that call's error: the caller must
+   * learn which ones did get in (a redrive deletes those from the dead-letter queue, a backfill counts them).
+   * @throws SqsCallError when a whole call fails with an error retrying cannot fix, or on its last attempt,
+   * before any entry got in.
    */
   private async retryBatch(
     ids: readonly string[],
@@ -237,9 +240,15 @@ export class SqsBatches {
         response = await call(pending);
       } catch (error) {
         const failure = toSqsCallError(error);
-        if (!failure.retryable || attempt >= maxAttempts) throw failure;
-        await this.backoff(attempt);
-        continue;
+        if (failure.retryable && attempt < maxAttempts) {
+          await this.backoff(attempt);
+          continue;
+        }
+        if (succeeded.length === 0) throw failure;
+        for (const id of pending) {
+          final.push({ id, code: failure.code, message: failure.message, senderFault: !failure.retryable });
+        }
+        break;
       }
       const ok = new Set((response.Successful ?? []).map((entry) => entry.Id));
       const failures = new Map(

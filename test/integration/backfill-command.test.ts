@@ -272,6 +272,25 @@ describe('cf-logs backfill: failures, pace and resume', () => {
     ).toHaveLength(3);
   });
 
+  it('counts what a batch got in before a retry of the rest failed as a whole, and resumes after it', async () => {
+    // The first call accepts nine of ten; every later call is throttled as a whole.
+    sqs.addFault({ operation: 'SendMessageBatch', failEntries: { ids: ['3'] } });
+    sqs.addFault({
+      operation: 'SendMessageBatch',
+      times: Number.POSITIVE_INFINITY,
+      error: { type: 'RequestThrottled' },
+    });
+    const result = await run({}, { retry: { maxAttempts: 3, baseDelayMs: 1 } });
+    expect(result.code).toBe(BACKFILL_EXIT.failed);
+    expect(sentKeys()).toEqual(IN_RANGE.slice(0, 10).filter((_, i) => i !== 3));
+    expect(result.stdout).toContain('9 of 22 objects sent');
+    expect(result.stderr).toContain(`cf-logs backfill: not sent: ${IN_RANGE[3]}: RequestThrottled`);
+    expect(result.stderr).toContain(`cf-logs backfill: last key sent: ${IN_RANGE[9]}\n`);
+    expect(result.stderr).toContain(
+      `cf-logs backfill: to resume, run the same command with --start-after ${IN_RANGE[2]} (objects sent after`,
+    );
+  });
+
   it('does not send again an entry SQS refused for a reason of the request (SenderFault)', async () => {
     const refused = IN_RANGE[0]!.split('/').at(-1)!;
     sqs.addFault({

@@ -278,6 +278,29 @@ describe('cf-logs redrive', () => {
     expect(sqs.bodies(queueUrl)).toHaveLength(3);
   });
 
+  it('deletes what a batch got in before a retry of the rest failed as a whole, and leaves only the rest', async () => {
+    deadLetter(10);
+    const stuck = sqs.messages(dlqUrl)[3]!;
+    // The first send accepts nine of ten; every retry of the tenth is throttled as a whole call.
+    sqs.addFault({ operation: 'SendMessageBatch', failEntries: { ids: [stuck.messageId] } });
+    sqs.addFault({
+      operation: 'SendMessageBatch',
+      times: Number.POSITIVE_INFINITY,
+      error: { type: 'RequestThrottled' },
+    });
+    const result = await run();
+    expect(result.code).toBe(REDRIVE_EXIT.failed);
+    expect(sqs.bodies(queueUrl)).toHaveLength(9);
+    expect(sqs.messages(dlqUrl).map((m) => m.messageId)).toEqual([stuck.messageId]);
+    expect(visibleNow(dlqUrl)).toHaveLength(1);
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('NOT MOVED '))).toEqual([
+      expect.stringMatching(new RegExp(`^NOT MOVED ${stuck.messageId} .*: RequestThrottled`)),
+    ]);
+    expect(result.stdout).toContain(
+      '9 messages moved (9 objects sent); 1 not moved (left in the dead-letter queue), 0 moved but not deleted',
+    );
+  });
+
   it('deletes, without sending it twice, a moved message whose delete failed and that came back during the run', async () => {
     deadLetter(2);
     const [first] = sqs.messages(dlqUrl);
