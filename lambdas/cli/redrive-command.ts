@@ -455,6 +455,8 @@ class Redrive {
       try {
         const outcome = await this.deps.dlq.changeVisibility(this.setup.dlq, batch, 0);
         for (const failure of outcome.failed) {
+          // Its hidden time ran out while the run went on (a long run, or a slow one): it is visible already.
+          if (/MessageNotInflight/.test(failure.code)) continue;
           this.failedCall = true;
           this.deps.say(
             `${failure.id}: could not be made visible again (${failure.code}); it is back in the dead-letter ` +

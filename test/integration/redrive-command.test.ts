@@ -360,6 +360,28 @@ describe('cf-logs redrive', () => {
     expect(result.stderr).toContain(`dry run: showing the messages of ${dlqUrl}; nothing moves`);
   });
 
+  it('does not count as a failure a message whose hidden time ran out before the release (it is visible already)', async () => {
+    deadLetter(12);
+    // The run takes longer than the 300 s a dry run hides what it saw (here: 400 s before the second receive, on
+    // the virtual clock). The first ten are visible again; the next two receives get two of them each, and the
+    // other six keep handles that are no longer in flight when the run releases what it holds.
+    const client = sqsClient();
+    let receives = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand' && ++receives === 2) await clock.sleep(400_000);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const result = await run({ dryRun: true, queue: undefined, max: '12' }, { sqs: () => client });
+    const notInFlight = sqs.requestsFor('ChangeMessageVisibilityBatch').flatMap((r) => r.failedEntries);
+    expect(notInFlight.map((e) => e.code)).toEqual(Array(6).fill('MessageNotInflight'));
+    expect(result.stderr).not.toContain('could not be made visible again');
+    expect(result.code).toBe(REDRIVE_EXIT.ok);
+    expect(visibleNow(dlqUrl)).toHaveLength(12);
+  });
+
   it('stops after --max messages and leaves the rest untouched', async () => {
     deadLetter(5);
     const result = await run({ max: '3' });
