@@ -350,10 +350,18 @@ class Redrive {
       if (known.fate === 'not-deleted') undeleted.push({ id, receiptHandle: handle });
     }
     if (undeleted.length > 0) {
-      const outcome = await this.deps.dlq.delete(this.setup.dlq, undeleted);
-      for (const id of outcome.succeeded) {
-        this.seen.get(id)!.fate = 'moved';
-        this.deps.say(`${id}: deleted from the dead-letter queue at the second try`);
+      // A failure here is the delete's: it must not pass for a failed receive, nor lose the fresh messages.
+      try {
+        const outcome = await this.deps.dlq.delete(this.setup.dlq, undeleted);
+        for (const id of outcome.succeeded) {
+          this.seen.get(id)!.fate = 'moved';
+          this.deps.say(`${id}: deleted from the dead-letter queue at the second try`);
+        }
+      } catch (error) {
+        this.deps.say(
+          `deleting ${undeleted.length} moved messages from ${this.setup.dlq} failed (${explainAwsError(error)}): ` +
+            'a later run moves them again',
+        );
       }
     }
     return fresh;

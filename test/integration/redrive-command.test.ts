@@ -321,6 +321,23 @@ describe('cf-logs redrive', () => {
     );
   });
 
+  it('says a delete failed, not a receive, when a moved message that came back cannot be deleted', async () => {
+    deadLetter(2);
+    const [first] = sqs.messages(dlqUrl);
+    // As above, the first message comes back after its deletes failed; deleting it then is refused as a whole.
+    sqs.addFault({ operation: 'DeleteMessageBatch', times: 3, failEntries: { ids: [first!.messageId] } });
+    sqs.addFault({ operation: 'DeleteMessageBatch', error: { type: 'AccessDenied', status: 403 } });
+    const result = await run({}, { retry: { maxAttempts: 3, baseDelayMs: 100_000, maxDelayMs: 200_000 } });
+    expect(result.code).toBe(REDRIVE_EXIT.failed);
+    expect(sqs.bodies(queueUrl)).toHaveLength(2);
+    expect(result.stderr).not.toContain('receiving from');
+    expect(result.stderr).toContain(
+      `cf-logs redrive: deleting 1 moved messages from ${dlqUrl} failed (access denied (AccessDenied)`,
+    );
+    expect(result.stdout).toContain('1 messages moved (2 objects sent); 0 not moved');
+    expect(result.stdout).toContain('1 moved but not deleted');
+  });
+
   it('reports a message moved but not deleted, and leaves it visible for the next run', async () => {
     deadLetter(2);
     const [first] = sqs.messages(dlqUrl);
