@@ -80,8 +80,9 @@ Usage:
       dead-letter queue). DATEs are YYYY-MM-DD, UTC days of the {DATE} folders, both included. Every dataset
       and zone or account folder unless --dataset; only .log.gz data objects (not ownership-challenge, test
       or empty files). The bucket's folders are listed with a delimiter, then each day of the range: never
-      the whole bucket. Objects are counted first, then sent in key order, 10 to a SendMessageBatch call;
-      failed entries are sent again with backoff, and those that never get in are listed.
+      the whole bucket. Objects are counted first, then sent in key order, up to 10 to a SendMessageBatch
+      call (fewer below 10 a second: as many as --rate allows in a second); failed entries are sent again
+      with backoff, and those that never get in are listed.
       --rate: objects a second (default ${DEFAULT_BACKFILL_RATE}: about what the normalize function works through at its
       default concurrency of 10, so objects Logpush writes meanwhile do not wait behind the backfill and
       Firehose stays within its default quota; raise it with normalize.maxConcurrency; 0: no limit).

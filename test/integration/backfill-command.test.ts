@@ -352,6 +352,13 @@ describe('cf-logs backfill: failures, pace and resume', () => {
     ]);
   });
 
+  it('sends as many to a call as the default rate allows in a second (five), as the help says', async () => {
+    const result = await run({ rate: undefined });
+    expect(result.code).toBe(BACKFILL_EXIT.ok);
+    expect(result.stderr).toContain(', 5 objects/s\n');
+    expect(sendCalls().map((c) => (c.input.Entries as unknown[]).length)).toEqual([5, 5, 5, 5, 2]);
+  });
+
   it('draws a progress bar in place when standard error is a terminal, and clears it before the summary', async () => {
     const result = await run({ rate: '2' }, { tty: true, columns: 100 });
     expect(result.code).toBe(BACKFILL_EXIT.ok);
