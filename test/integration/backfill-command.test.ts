@@ -8,12 +8,10 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BACKFILL_EXIT,
@@ -30,6 +28,7 @@ import {
   FAKE_AWS_REGION,
   fakeFirehoseClient,
   fakeS3Client,
+  fakeSqsClient,
 } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
 import { type FakeFirehose, startFakeFirehose } from '../support/fake-firehose.ts';
@@ -38,6 +37,7 @@ import { type FakeSqs, startFakeSqs } from '../support/fake-sqs.ts';
 import { captureOutput } from '../support/lambda-output.ts';
 import { accessRequestLines, FIXTURE_ACCOUNT_ID, gzipNdjson, rayIdOf } from '../support/logpush-fixtures.ts';
 import { lambdaContext, sqsEvent, sqsRecord } from '../support/sqs-events.ts';
+import { captureStream } from '../support/streams.ts';
 
 const BUCKET = 'cf-logs-logpush-test';
 const LAKE = 'cf-logs-lake-test';
@@ -100,26 +100,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function sqsClient(): SQSClient {
-  return new SQSClient({
-    endpoint: sqs.endpoint,
-    region: FAKE_AWS_REGION,
-    credentials: { ...FAKE_AWS_CREDENTIALS },
-    maxAttempts: 1,
-  });
-}
-
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 /** In-process, clients injected, on the virtual clock; the range 2026-11-20..21 and no rate limit by default. */
 async function run(args: Partial<BackfillCommandArgs> = {}, io: Partial<BackfillCommandIo> = {}) {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runBackfillCommand(
     { from: '2026-11-20', to: '2026-11-21', bucket: BUCKET, queue: queueUrl, rate: '0', ...args },
     {
@@ -128,7 +112,7 @@ async function run(args: Partial<BackfillCommandArgs> = {}, io: Partial<Backfill
       env: {},
       cwd: dir,
       s3: () => fakeS3Client(s3),
-      sqs: () => sqsClient(),
+      sqs: () => fakeSqsClient(sqs),
       clock,
       tty: false,
       retry: { baseDelayMs: 100 },

@@ -4,7 +4,6 @@
  * need no environment.
  */
 import { execFile } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import {
 } from '../support/aws-clients.ts';
 import { type FakeFirehose, startFakeFirehose } from '../support/fake-firehose.ts';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.ts';
+import { captureStream } from '../support/streams.ts';
 
 const LOGS = 'cf-logs-logpush-test';
 const LAKE = 'cf-logs-lake-test';
@@ -76,17 +76,10 @@ async function cli(args: string[]) {
   }
 }
 
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 /** In-process, with clients injected (no environment). */
 async function run(args: Partial<IngestCommandArgs> & { objects: string[] }) {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runIngestCommand(
     { stream: STREAM, ...args },
     {

@@ -7,7 +7,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +30,7 @@ import {
   fakeSecretsManagerClient,
   startFakeSecretsManager,
 } from '../support/fake-secrets-manager.ts';
+import { captureStream } from '../support/streams.ts';
 
 const BUCKET = 'cf-logs-logpush-bucket-1';
 const REGION = 'eu-west-1';
@@ -81,21 +81,14 @@ async function writeConfig(config: unknown) {
   await writeFile(join(dir, 'cf-logs.config.json'), JSON.stringify(config));
 }
 
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 /** Runs the command in-process with a virtual clock (challenge polling and retries do not wait). */
 async function run(
   action: string,
   args: Partial<LogpushCommandArgs> = {},
   env: Record<string, string> = { CLOUDFLARE_API_TOKEN: FAKE_CF_API_TOKEN },
 ) {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runLogpushCommand(
     { action, bucket: BUCKET, region: REGION, ...args },
     {
@@ -354,8 +347,8 @@ describe('cf-logs logpush: the ownership challenge going wrong', () => {
     cf.settings.filenameStyle = 'key';
     cf.settings.challengeName = 'plain';
     // Real time must pass for the fake's delayed write: this run's sleeps are real (bounded by the timeout).
-    const out = capture();
-    const err = capture();
+    const out = captureStream();
+    const err = captureStream();
     const code = await runLogpushCommand(
       { action: 'apply', bucket: BUCKET, region: REGION, dataset: ['gateway_dns'], challengeTimeout: '10' },
       {
@@ -568,8 +561,8 @@ describe('cf-logs logpush: bucket and credential', () => {
         CfLogs: { LogpushBucketName: BUCKET, LogpushBucketRegion: REGION, PollCredentialSecretArn: arn },
       }),
     );
-    const out = capture();
-    const err = capture();
+    const out = captureStream();
+    const err = captureStream();
     const regions: string[] = [];
     const code = await runLogpushCommand(
       { action: 'plan' },

@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import {
   ChangeMessageVisibilityCommand,
@@ -16,7 +15,6 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -27,10 +25,11 @@ import {
   runRedriveCommand,
 } from '../../lambdas/cli/redrive-command.ts';
 import type { Clock } from '../../lambdas/ports.ts';
-import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION } from '../support/aws-clients.ts';
+import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, fakeSqsClient } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
 import { type FakeSqs, md5OfMessageAttributes, startFakeSqs } from '../support/fake-sqs.ts';
 import { s3EventBody, s3TestEventBody } from '../support/sqs-events.ts';
+import { captureStream } from '../support/streams.ts';
 
 const BUCKET = 'cf-logs-logpush-test';
 const objectKey = (i: number) =>
@@ -54,15 +53,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function sqsClient(): SQSClient {
-  return new SQSClient({
-    endpoint: sqs.endpoint,
-    region: FAKE_AWS_REGION,
-    credentials: { ...FAKE_AWS_CREDENTIALS },
-    maxAttempts: 1,
-  });
-}
-
 /** Dead-letters `count` S3 event messages (bodies as S3 sends them), as if each failed five receives. */
 function deadLetter(count: number): string[] {
   const bodies = Array.from({ length: count }, (_, i) =>
@@ -73,16 +63,9 @@ function deadLetter(count: number): string[] {
   return bodies;
 }
 
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 async function run(args: Partial<RedriveCommandArgs> = {}, io: Partial<RedriveCommandIo> = {}) {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runRedriveCommand(
     { dlq: dlqUrl, queue: queueUrl, ...args },
     {
@@ -90,7 +73,7 @@ async function run(args: Partial<RedriveCommandArgs> = {}, io: Partial<RedriveCo
       stderr: err.stream,
       env: {},
       cwd: dir,
-      sqs: () => sqsClient(),
+      sqs: () => fakeSqsClient(sqs),
       clock,
       retry: { maxAttempts: 3, baseDelayMs: 100 },
       random: () => 1,
@@ -104,7 +87,7 @@ const visibleNow = (url: string) => sqs.messages(url).filter((m) => m.visibleAt 
 
 describe('fake SQS (the protocol @aws-sdk/client-sqs speaks)', () => {
   it('answers send, receive and attributes with the MD5s the client checks, and errors the client names', async () => {
-    const client = sqsClient();
+    const client = fakeSqsClient(sqs);
     const sent = await client.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
@@ -382,7 +365,7 @@ describe('cf-logs redrive', () => {
     // The run takes longer than the 300 s a dry run hides what it saw (here: 400 s before the second receive, on
     // the virtual clock). The first ten are visible again; the next two receives get two of them each, and the
     // other six keep handles that are no longer in flight when the run releases what it holds.
-    const client = sqsClient();
+    const client = fakeSqsClient(sqs);
     let receives = 0;
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -512,7 +495,7 @@ describe('cf-logs redrive', () => {
       {
         sqs: (region) => {
           regions.push(region);
-          return sqsClient();
+          return fakeSqsClient(sqs);
         },
       },
     );

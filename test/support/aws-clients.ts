@@ -17,6 +17,7 @@
  */
 import { FirehoseClient, type FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 
 /** Region every fake-backed client uses. */
 export const FAKE_AWS_REGION = 'us-east-1';
@@ -117,4 +118,23 @@ export function fakeFirehoseClient(
     endpoint: endpointOf(target),
   };
   return new FirehoseClient(config);
+}
+
+/**
+ * An `SQSClient` for a fake SQS: fake credentials, `maxAttempts: 1` (the commands keep their own retry policy).
+ *
+ * @example
+ * const sqs = await startFakeSqs();
+ * const client = fakeSqsClient(sqs);
+ */
+export function fakeSqsClient(target: FakeEndpoint, overrides: SQSClientConfig = {}): SQSClient {
+  const config: SQSClientConfig = {
+    region: FAKE_AWS_REGION,
+    credentials: { ...FAKE_AWS_CREDENTIALS },
+    maxAttempts: 1,
+    requestHandler: { ...FAKE_REQUEST_HANDLER_OPTIONS },
+    ...overrides,
+    endpoint: endpointOf(target),
+  };
+  return new SQSClient(config);
 }

@@ -3,7 +3,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { NORMALIZE_EXIT, runNormalize } from '../../lambdas/cli/normalize-command.ts';
 import { DATASET_NAMES } from '../../lambdas/datasets/catalog.ts';
 import { fakeClock } from '../support/clock.ts';
+import { captureStream } from '../support/streams.ts';
 
 const LOGIN = JSON.stringify({
   Action: 'login',
@@ -22,16 +22,9 @@ const LOGIN = JSON.stringify({
   RayID: '8e2f0a1b2c3d9001',
 });
 
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
 async function run(args: { dataset?: string; files: string[] }, stdin = '') {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runNormalize(args, {
     stdin: (async function* () {
       if (stdin) yield Buffer.from(stdin);

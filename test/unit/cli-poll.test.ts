@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -22,16 +21,10 @@ import {
   fakeAuditLogV2,
   startFakeCloudflare,
 } from '../support/fake-cloudflare.ts';
+import { captureStream } from '../support/streams.ts';
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
 const ENV = { CLOUDFLARE_API_TOKEN: 'token-for-tests' };
-
-function capture() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
 
 /** An Access logs source over a list, inclusive bounds, pages of 2; records the windows and connections. */
 function listSource(events: { id: string; at: string; broken?: boolean }[]) {
@@ -86,8 +79,8 @@ async function run(
   env: Record<string, string | undefined> = ENV,
   clock = fakeClock(),
 ) {
-  const out = capture();
-  const err = capture();
+  const out = captureStream();
+  const err = captureStream();
   const code = await runPollCommand(args, { stdout: out.stream, stderr: err.stream, env, clock }, factory);
   const stdout = out.text();
   return {
