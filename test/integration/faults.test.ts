@@ -31,7 +31,12 @@ import type { NormalizeSettings } from '../../lambdas/settings.ts';
 import { toDuckDb } from '../../scripts/athena-dialect.ts';
 import { convertLakeToParquet, openLocalLake } from '../../scripts/local-lake.ts';
 import { fakeFirehoseClient, fakeS3Client } from '../support/aws-clients.ts';
-import { type FakeFirehose, FIREHOSE_MAX_BATCH_BYTES, startFakeFirehose } from '../support/fake-firehose.ts';
+import {
+  eventsInRecords,
+  type FakeFirehose,
+  FIREHOSE_MAX_BATCH_BYTES,
+  startFakeFirehose,
+} from '../support/fake-firehose.ts';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.ts';
 import {
   accessRequestLine,
@@ -135,15 +140,7 @@ function putObject(key: string, body: Buffer): S3EventObject {
   return { bucket: LOGPUSH_BUCKET, key, size: stored.body.length, eTag: stored.etag.replaceAll('"', '') };
 }
 
-function eventsIn(records: readonly Buffer[]): DeliveredEvent[] {
-  return records.flatMap((record) =>
-    record
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as DeliveredEvent),
-  );
-}
+const eventsIn = (records: readonly Buffer[]) => eventsInRecords<DeliveredEvent>(records);
 
 const rayIdsOf = (events: readonly DeliveredEvent[]) => events.map((e) => e.cloudflare?.rayid ?? '(none)');
 const sorted = (values: readonly string[]) => [...values].sort();

@@ -21,6 +21,7 @@ import { NORMALIZE_ENV, type NormalizeSettings } from '../../lambdas/settings.ts
 import { FAKE_AWS_CREDENTIALS, fakeFirehoseClient, fakeS3Client } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
 import {
+  eventsInRecords,
   type FakeFirehose,
   FIREHOSE_MAX_BATCH_BYTES,
   FIREHOSE_MAX_RECORD_BYTES,
@@ -157,15 +158,7 @@ function firehoseFromNow() {
   };
 }
 
-function eventsIn(records: readonly Buffer[]): DeliveredEvent[] {
-  return records.flatMap((record) =>
-    record
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as DeliveredEvent),
-  );
-}
+const eventsIn = (records: readonly Buffer[]) => eventsInRecords<DeliveredEvent>(records);
 
 function rayIds(events: readonly DeliveredEvent[]): string[] {
   return events.map((e) => e.cloudflare?.rayid ?? '(none)').sort();

@@ -539,3 +539,14 @@ export async function startFakeFirehose(options: FakeFirehoseOptions = {}): Prom
     },
   };
 }
+
+/** The NDJSON events packed into Firehose records (one per line, as the normalize path packs them). */
+export function eventsInRecords<T>(records: readonly Buffer[]): T[] {
+  return records.flatMap((record) =>
+    record
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as T),
+  );
+}
