@@ -24,10 +24,10 @@ import { objectsInS3Event } from '../../lambdas/core/s3-event.ts';
 import { createNormalizeHandler } from '../../lambdas/handlers/normalize-app.ts';
 import type { Clock } from '../../lambdas/ports.ts';
 import {
-  FAKE_AWS_CREDENTIALS,
   FAKE_AWS_REGION,
   fakeFirehoseClient,
   fakeS3Client,
+  fakeSdkEnvironment,
   fakeSqsClient,
 } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
@@ -447,17 +447,7 @@ describe('cf-logs backfill: command line and settings', () => {
 
   it('runs from the command line with the standard AWS SDK environment (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_SQS)', async () => {
     const bin = new URL('../../bin/cf-logs.ts', import.meta.url).pathname;
-    const env = {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: FAKE_AWS_REGION,
-      AWS_ACCESS_KEY_ID: FAKE_AWS_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: FAKE_AWS_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    };
+    const env = fakeSdkEnvironment({ AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_ENDPOINT_URL_SQS: sqs.endpoint });
     const args = ['backfill', '--from', '2026-11-20', '--to', '2026-11-21', '--bucket', BUCKET];
     // The queue URL names another host: the endpoint variable wins, as it does for every other AWS service.
     const elsewhere = `https://sqs.${FAKE_AWS_REGION}.amazonaws.com/000000000000/cf-logs-queue`;

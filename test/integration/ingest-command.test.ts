@@ -9,12 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prng, syntheticLine } from '../../bench/synthetic.ts';
 import { INGEST_EXIT, type IngestCommandArgs, runIngestCommand } from '../../lambdas/cli/ingest-command.ts';
-import {
-  FAKE_AWS_CREDENTIALS,
-  FAKE_AWS_REGION,
-  fakeFirehoseClient,
-  fakeS3Client,
-} from '../support/aws-clients.ts';
+import { fakeFirehoseClient, fakeS3Client, fakeSdkEnvironment } from '../support/aws-clients.ts';
 import { type FakeFirehose, startFakeFirehose } from '../support/fake-firehose.ts';
 import { type FakeS3, startFakeS3 } from '../support/fake-s3.ts';
 import { captureStream } from '../support/streams.ts';
@@ -57,17 +52,10 @@ async function cli(args: string[]) {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'ingest', ...args], {
       timeout: 60_000,
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_REGION: FAKE_AWS_REGION,
-        AWS_ACCESS_KEY_ID: FAKE_AWS_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: FAKE_AWS_CREDENTIALS.secretAccessKey,
+      env: fakeSdkEnvironment({
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      },
+      }),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

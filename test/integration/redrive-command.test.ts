@@ -25,7 +25,7 @@ import {
   runRedriveCommand,
 } from '../../lambdas/cli/redrive-command.ts';
 import type { Clock } from '../../lambdas/ports.ts';
-import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, fakeSqsClient } from '../support/aws-clients.ts';
+import { FAKE_AWS_REGION, fakeSdkEnvironment, fakeSqsClient } from '../support/aws-clients.ts';
 import { fakeClock } from '../support/clock.ts';
 import { type FakeSqs, md5OfMessageAttributes, startFakeSqs } from '../support/fake-sqs.ts';
 import { s3EventBody, s3TestEventBody } from '../support/sqs-events.ts';
@@ -514,16 +514,7 @@ describe('cf-logs redrive', () => {
       {
         cwd: dir,
         timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          AWS_REGION: FAKE_AWS_REGION,
-          AWS_ACCESS_KEY_ID: FAKE_AWS_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: FAKE_AWS_CREDENTIALS.secretAccessKey,
-          AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
+        env: fakeSdkEnvironment({ AWS_ENDPOINT_URL_SQS: sqs.endpoint }),
       },
     );
     expect(stderr).toContain('about 3 messages waiting');

@@ -138,3 +138,23 @@ export function fakeSqsClient(target: FakeEndpoint, overrides: SQSClientConfig =
   };
   return new SQSClient(config);
 }
+
+/**
+ * The environment of a child process (the real `cf-logs` command line) that reaches only the fakes: fake
+ * credentials and region, no shared config or instance metadata, and the SDK's service endpoint variables given,
+ * e.g. `{ AWS_ENDPOINT_URL_S3: s3.endpoint }`.
+ */
+export function fakeSdkEnvironment(
+  endpoints: Readonly<Record<`AWS_ENDPOINT_URL_${string}`, string>>,
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: FAKE_AWS_REGION,
+    AWS_ACCESS_KEY_ID: FAKE_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_AWS_CREDENTIALS.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...endpoints,
+  };
+}
