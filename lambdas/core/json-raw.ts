@@ -23,65 +23,57 @@ export function rawIntegerToken(line: string, key: string, parsed?: number): str
 }
 
 /**
- * {@link rawIntegerToken} for the fields of one record, in the order `for…in` gives them (the line's order):
- * one per mapper, {@link reset} for each record. When no value of the record is an object or a list of objects,
- * `"key":` can only occur in the line as the record's own key (inside a string every quote is escaped), so the
- * token is found by one forward search from where the previous one ended, with no uniqueness scan of the rest
- * of the line. Otherwise, or when that search is inconclusive, it falls back to {@link rawIntegerToken}.
+ * {@link rawIntegerToken} for the fields of one record: one per mapper, {@link reset} for each record. Before the
+ * line's first nested object (its first `{` after the opening one), `"key":` can only occur as a top-level key
+ * (inside a string every quote is escaped), so a token found there needs no uniqueness scan of the rest of the
+ * line. Where each key was found in the previous record is remembered, and the search starts a little before it:
+ * records of one job list their fields in one order, so it skips most of the line. When that search is
+ * inconclusive it falls back to {@link rawIntegerToken}.
  */
 export class ExactIntegers {
   private line = '';
-  private record: Readonly<Record<string, unknown>> = {};
-  private flat: boolean | undefined;
-  private cursor = 0;
-  private readonly needles = new Map<string, string>();
+  /** Position of the line's first nested `{`; -1 until asked. */
+  private brace = -1;
+  private readonly keys = new Map<string, { readonly needle: string; at: number }>();
 
   /** Starts on a new record and the line it was parsed from. */
-  reset(line: string, record: Readonly<Record<string, unknown>>): void {
+  reset(line: string): void {
     this.line = line;
-    this.record = record;
-    this.flat = undefined;
-    this.cursor = 0;
+    this.brace = -1;
   }
 
   /** The exact digits of top-level `key`, whose parsed value is `parsed` (an integer beyond 2^53). */
   digits(key: string, parsed: number): string | undefined {
-    this.flat ??= !hasNestedObject(this.record);
-    if (this.flat) {
-      const needle = this.needleOf(key);
-      let at = this.line.indexOf(needle, this.cursor);
-      if (at < 0 && this.cursor > 0) at = this.line.indexOf(needle);
-      if (at > 0 && this.line.charCodeAt(at - 1) !== 0x5c /* \ */) {
-        const token = integerAt(this.line, at + needle.length);
-        if (token !== undefined && Number(token) === parsed) {
-          this.cursor = at + needle.length;
-          return token;
-        }
+    const line = this.line;
+    if (this.brace < 0) {
+      const brace = line.indexOf('{', 1);
+      this.brace = brace < 0 ? line.length : brace;
+    }
+    const entry = this.entryOf(key);
+    // A little before where the key was last time: the values before it vary in length from record to record.
+    const from = entry.at - (entry.at >> 3) - 64;
+    let at = from > 0 ? line.indexOf(entry.needle, from) : -1;
+    if (at < 0 || at >= this.brace) at = line.indexOf(entry.needle);
+    if (at > 0 && at < this.brace && line.charCodeAt(at - 1) !== 0x5c /* \ */) {
+      const token = integerAt(line, at + entry.needle.length);
+      if (token !== undefined && Number(token) === parsed) {
+        entry.at = at;
+        return token;
       }
     }
-    return rawIntegerToken(this.line, key, parsed);
+    return rawIntegerToken(line, key, parsed);
   }
 
-  private needleOf(key: string): string {
-    let needle = this.needles.get(key);
-    if (needle === undefined) {
-      needle = `"${key}":`;
+  private entryOf(key: string): { readonly needle: string; at: number } {
+    let entry = this.keys.get(key);
+    if (entry === undefined) {
+      entry = { needle: `"${key}":`, at: 0 };
       // Keys come from records: a flood of new ones must not grow the cache without bound.
-      if (this.needles.size >= 1000) this.needles.clear();
-      this.needles.set(key, needle);
+      if (this.keys.size >= 1000) this.keys.clear();
+      this.keys.set(key, entry);
     }
-    return needle;
+    return entry;
   }
-}
-
-function hasNestedObject(record: Readonly<Record<string, unknown>>): boolean {
-  for (const key in record) {
-    const value = record[key];
-    if (typeof value !== 'object' || value === null) continue;
-    if (!Array.isArray(value)) return true;
-    for (const item of value) if (typeof item === 'object' && item !== null) return true;
-  }
-  return false;
 }
 
 function integerAt(line: string, start: number): string | undefined {

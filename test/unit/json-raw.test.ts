@@ -48,7 +48,7 @@ describe('ExactIntegers (one record, fields in line order)', () => {
   const digitsOf = (line: string, keys: readonly string[]) => {
     const exact = new ExactIntegers();
     const record = JSON.parse(line) as Record<string, number>;
-    exact.reset(line, record);
+    exact.reset(line);
     return keys.map((key) => exact.digits(key, record[key]!));
   };
 
@@ -74,11 +74,32 @@ describe('ExactIntegers (one record, fields in line order)', () => {
   it('starts afresh on reset, whatever the previous record left', () => {
     const exact = new ExactIntegers();
     const first = '{"A":1,"B":2,"T":1234567890123456789}';
-    exact.reset(first, JSON.parse(first));
+    exact.reset(first);
     expect(exact.digits('T', JSON.parse(first).T)).toBe('1234567890123456789');
     const second = '{"T":9234567890123456789,"A":1}';
-    exact.reset(second, JSON.parse(second));
+    exact.reset(second);
     expect(exact.digits('T', JSON.parse(second).T)).toBe('9234567890123456789');
+  });
+
+  it('finds each key wherever it is in the next record, however far it moved from the last one', () => {
+    const exact = new ExactIntegers();
+    const lineWith = (pad: number, t: string) => `{"Pad":"${'x'.repeat(pad)}","A":1,"T":${t}}`;
+    for (const [pad, t] of [
+      [2000, '1795169700000000001'],
+      [0, '1795169700000000002'],
+      [1500, '1795169700000000003'],
+      [1490, '1795169700000000004'],
+      [10, '1795169700000000005'],
+    ] as const) {
+      const line = lineWith(pad, t);
+      exact.reset(line);
+      expect(exact.digits('T', JSON.parse(line).T)).toBe(t);
+    }
+  });
+
+  it('reads a key after a brace inside a string value exactly (the slow path)', () => {
+    const line = '{"Note":"{\\"T\\":1152921504606846977}","T":1152921504606846976}';
+    expect(digitsOf(line, ['T'])).toEqual(['1152921504606846976']);
   });
 
   it('finds a key listed before the previous one (line order not kept)', () => {
