@@ -34,38 +34,55 @@ export function isEmpty(value: unknown): boolean {
  */
 export function setField(event: EcsEvent, path: string, value: unknown): void {
   if (isEmpty(value)) return;
-  setPath(event, partsOf(path), value);
+  setterOf(path)(event, value);
 }
 
-/** {@link setField} for a path already split with {@link partsOf} (hot paths); sets even empty values. */
-export function setPath(event: EcsEvent, parts: readonly string[], value: unknown): void {
-  let node = event;
-  const last = parts.length - 1;
-  for (let i = 0; i < last; i++) {
-    const part = parts[i]!;
-    let next = node[part];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      next = {};
-      node[part] = next;
-    }
-    node = next as EcsEvent;
+/** Sets the field at one path (sets even empty values), see {@link setterOf}. */
+export type FieldSetter = (event: EcsEvent, value: unknown) => void;
+/** Reads the field at one path (undefined when a part on the way is missing), see {@link getterOf}. */
+export type FieldGetter = (event: EcsEvent) => unknown;
+
+const setters = new Map<string, FieldSetter>();
+const getters = new Map<string, FieldGetter>();
+
+/**
+ * A setter for dotted `path`, generated once per path: each step is a load or store of a constant name, which V8
+ * caches per site, where a loop over the parts makes every access a keyed one with a varying key (megamorphic,
+ * several times slower). Paths are program constants (ECS names, mapper tables), never record keys: the cache
+ * grows with the code, not the data. Objects on the way are created when missing or not plain objects.
+ */
+export function setterOf(path: string): FieldSetter {
+  let setter = setters.get(path);
+  if (setter === undefined) {
+    const parts = partsOf(path);
+    const steps = parts.slice(0, -1).map((part) => {
+      const name = JSON.stringify(part);
+      return `x=n[${name}];if(typeof x!=="object"||x===null||Array.isArray(x)){x={};n[${name}]=x}n=x;`;
+    });
+    const body = `let n=e,x;${steps.join('')}n[${JSON.stringify(parts[parts.length - 1])}]=v;`;
+    setter = new Function('e', 'v', body) as FieldSetter;
+    setters.set(path, setter);
   }
-  node[parts[last]!] = value;
+  return setter;
+}
+
+/** A getter for dotted `path`, generated once per path (see {@link setterOf}). */
+export function getterOf(path: string): FieldGetter {
+  let getter = getters.get(path);
+  if (getter === undefined) {
+    const parts = partsOf(path);
+    const steps = parts.map(
+      (part, i) => `${i ? 'if(typeof n!=="object"||n===null)return;' : ''}n=n[${JSON.stringify(part)}];`,
+    );
+    getter = new Function('e', `let n=e;${steps.join('')}return n;`) as FieldGetter;
+    getters.set(path, getter);
+  }
+  return getter;
 }
 
 /** The value at dotted `path`, or undefined. */
 export function getField(event: EcsEvent, path: string): unknown {
-  return getPath(event, partsOf(path));
-}
-
-/** {@link getField} for a path already split with {@link partsOf}. */
-export function getPath(event: EcsEvent, parts: readonly string[]): unknown {
-  let node: unknown = event;
-  for (const part of parts) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as EcsEvent)[part];
-  }
-  return node;
+  return getterOf(path)(event);
 }
 
 /** Removes the field at dotted `path` (parents left in place). */

@@ -1,6 +1,6 @@
 import { parse as parseDomain } from 'tldts';
 import { UAParser } from 'ua-parser-js';
-import { type EcsEvent, getField, getPath, partsOf, setField, setPath } from './ecs.ts';
+import { type EcsEvent, getField, getterOf, setField, setterOf } from './ecs.ts';
 
 /**
  * Fields derived from what a mapper set, the same way for every dataset (the "engine side" of SEKOIA's
@@ -96,21 +96,23 @@ const RELATED: Readonly<Record<'ip' | 'hosts' | 'user' | 'hash', readonly string
   hash: ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'tls.client.ja3', 'tls.client.hash.sha256'],
 };
 
-const RELATED_PARTS = Object.entries(RELATED).map(
-  ([name, paths]) => [partsOf(`related.${name}`), paths.map(partsOf)] as const,
-);
+const RELATED_ACCESS = Object.entries(RELATED).map(([name, paths]) => ({
+  get: getterOf(`related.${name}`),
+  set: setterOf(`related.${name}`),
+  sources: paths.map(getterOf),
+}));
 
 function collectRelated(event: EcsEvent): void {
-  for (const [target, sources] of RELATED_PARTS) {
-    const existing = getPath(event, target);
+  for (const { get, set, sources } of RELATED_ACCESS) {
+    const existing = get(event);
     const values: string[] = Array.isArray(existing) ? [...(existing as string[])] : [];
-    for (const parts of sources) {
-      const value = getPath(event, parts);
+    for (const source of sources) {
+      const value = source(event);
       if (typeof value === 'string') values.push(value);
       else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') values.push(v);
     }
-    if (values.length === 1) setPath(event, target, values);
-    else if (values.length > 1) setPath(event, target, [...new Set(values)].sort());
+    if (values.length === 1) set(event, values);
+    else if (values.length > 1) set(event, [...new Set(values)].sort());
   }
 }
 

@@ -1,4 +1,12 @@
-import { type EcsEvent, eventId, isEmpty, normalizeIp, partsOf, setField, setPath } from '../core/ecs.ts';
+import {
+  type EcsEvent,
+  eventId,
+  type FieldSetter,
+  isEmpty,
+  normalizeIp,
+  setField,
+  setterOf,
+} from '../core/ecs.ts';
 import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
 import { enrich } from '../core/enrich.ts';
 import { MappingError } from '../core/errors.ts';
@@ -121,7 +129,7 @@ export interface DatasetMapper {
 
 interface Target {
   readonly path: string;
-  readonly parts: readonly string[];
+  readonly set: FieldSetter;
   readonly ecs: EcsFieldType;
 }
 
@@ -158,7 +166,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     const targets = paths.map((path) => {
       const ecs = ECS_FIELDS[path];
       if (!ecs) throw new Error(`${spec.dataset}.${name}: ECS field "${path}" is not in the catalogue`);
-      return { path, parts: partsOf(path), ecs };
+      return { path, set: setterOf(path), ecs };
     });
     compiled.set(name, {
       spec: field,
@@ -218,7 +226,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       observer: { vendor: 'Cloudflare', type: spec.observerType },
     };
     clearSlots();
-    exact.reset(context.line, record);
+    exact.reset(context.line);
     let position = 0;
     let unknown: [string, unknown][] | undefined;
     let times: Record<string, Instant> | undefined;
@@ -265,7 +273,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
         if (Array.isArray(value) && (converted as unknown[]).length < value.length) keep = true;
         if (target.path === 'event.start') start = value as Instant;
         else if (target.path === 'event.end') end = value as Instant;
-        setPath(event, target.parts, converted);
+        target.set(event, converted);
       }
       if (field.spec.type === 'time') {
         times ??= {};
