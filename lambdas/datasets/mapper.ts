@@ -176,7 +176,11 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       vendorSlot: vendorSlotOf.get(name) ?? -1,
     });
   }
-  const idFields = spec.idFields ?? [];
+  const idSlots = (spec.idFields ?? []).map((name) => {
+    const field = compiled.get(name);
+    if (!field) throw new Error(`${spec.dataset}: id field "${name}" is not in the field table`);
+    return field.slot;
+  });
   const slotFields = [...compiled.values()];
   const makeVendor = objectFactory(vendorKeys);
   // Scratch slots, reused: map() is synchronous and the objects made from them copy the values. Only the slots
@@ -232,6 +236,8 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     let times: Record<string, Instant> | undefined;
     let start: Instant | undefined;
     let end: Instant | undefined;
+    // Whether any value is an object or a list: only those can hide a rounded 19-digit integer (see below).
+    let nested = false;
 
     for (const key in record) {
       const raw = record[key];
@@ -244,6 +250,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       }
       position++;
       if (isEmpty(raw)) continue;
+      if (typeof raw === 'object') nested = true;
       if (field === undefined) {
         const value = unknownValue(raw, key, exact);
         const vendorSlot = vendorSlotOf.get(key);
@@ -294,18 +301,20 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     const vendor = makeVendor(vendorSlots);
     if (unknown) for (const [key, value] of unknown) vendor[key] = value;
     spec.refine?.({ record, values, event, vendor, times: times ?? NO_TIMES });
-    exactNestedIntegers(vendor, context.line);
+    // Vendor values are the record's values or derived from them: without a nested one there is nothing to fix.
+    if (nested) exactNestedIntegers(vendor, context.line);
     if (hasDefinedValue(vendor)) event.cloudflare = vendor;
     enrich(event);
-    setField(event, 'event.id', eventId(spec.dataset, naturalKey(values, context.line)));
+    setField(event, 'event.id', eventId(spec.dataset, naturalKey(context.line)));
     return event;
   }
 
   // From the checked values: exact digits for 19-digit ids, the nanosecond of a time whatever its format.
-  function naturalKey(values: CfRecord, line: string): string {
-    const first = idFields[0];
-    if (first === undefined || values[first] === undefined) return `line\u0000${line}`;
-    return idFields.map((f) => stringOf(values[f])).join('\u0000');
+  function naturalKey(line: string): string {
+    const first = idSlots[0];
+    if (first === undefined || valueSlots[first] === undefined) return `line\u0000${line}`;
+    if (idSlots.length === 1) return stringOf(valueSlots[first]);
+    return idSlots.map((slot) => stringOf(valueSlots[slot])).join('\u0000');
   }
 
   return { dataset: spec.dataset, spec, vendorKeys, matches, map };
