@@ -21,14 +21,20 @@ export type PackLimits = { -readonly [K in keyof typeof FIREHOSE_LIMITS]: number
  * Packs newline-terminated events into records and records into call-sized batches, handing each full batch to
  * `send`. Up to `maxInFlight` batches are sent concurrently; when that many are in flight, {@link add} returns a
  * promise the caller awaits, so reading slows down to the speed of delivery and memory stays bounded.
+ *
+ * Packing is greedy: a record takes events until the next one would pass 500 events, 1,000 KiB or the room left
+ * in the call, and a call takes records until the next event fits in neither its open record nor a new one. So
+ * every call but the last ends less than one event short of 4 MiB, or holds 500 records; no packing that keeps
+ * events whole and in order needs fewer calls. That is the benchmark's minimum, the larger of events / 250,000
+ * and bytes / 4 MiB, except in two cases no such packing can help: events so large that each call ends far
+ * short (five events of 900,000 bytes pass 4 MiB), and a run of tiny events that fills a call's 500 records with
+ * few bytes next to a run of large events that fills calls with few events. Firehose bills each record rounded
+ * up to 5 KB, so the short last record of a call costs at most 5 KB more per call.
  */
 export class RecordPacker {
   private readonly limits: PackLimits;
   private readonly send: (records: Buffer[]) => Promise<void>;
   private readonly maxInFlight: number;
-  /** Bytes and events packed so far: their mean event size sets where records are closed ({@link recordTarget}). */
-  private packedBytes = 0;
-  private packedEvents = 0;
   private slab: Buffer;
   private slabUsed = 0;
   private slabEvents = 0;
@@ -56,15 +62,20 @@ export class RecordPacker {
    */
   add(json: string, bytes: number): Promise<void> | undefined {
     if (this.failure) throw this.failure.error;
-    // An event larger than the target (up to the record limit) travels in a record of its own.
+    const { maxEventsPerRecord, maxRecordBytes, maxBytesPerCall } = this.limits;
+    // The room left in the call caps the open record like the record limit does: when the event would pass it,
+    // the open record is the last of its call, which then ends less than that event short of full.
+    const room = maxBytesPerCall - this.batchBytes;
     if (
       this.slabEvents > 0 &&
-      (this.slabUsed + bytes > this.recordTarget(bytes) || this.slabEvents >= this.limits.maxEventsPerRecord)
+      (this.slabEvents >= maxEventsPerRecord || this.slabUsed + bytes > Math.min(maxRecordBytes, room))
     ) {
       this.closeRecord();
     }
-    this.packedBytes += bytes;
-    this.packedEvents++;
+    // An event never spans records or calls: one larger than the room left starts the next call.
+    if (this.slabEvents === 0 && this.batch.length > 0 && bytes > maxBytesPerCall - this.batchBytes) {
+      this.dispatch();
+    }
     this.slabUsed += this.slab.write(json, this.slabUsed, 'utf8');
     this.slab[this.slabUsed++] = 0x0a;
     this.slabEvents++;
@@ -75,7 +86,7 @@ export class RecordPacker {
   /** Sends everything still held and waits until every batch is delivered. @throws the first delivery error. */
   async flush(): Promise<void> {
     if (this.slabEvents > 0) {
-      // Closing the record may dispatch the full batch before it.
+      // Closing the record may fill the batch and dispatch it.
       await this.waitForRoom();
       this.closeRecord();
     }
@@ -96,40 +107,24 @@ export class RecordPacker {
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
   }
 
-  /**
-   * The size at which to close a record so that whole records fill calls. A call holds 4 MiB but only four
-   * records of 1,000 KiB (2.3% short), and records capped at 500 events of ~1.2 KB hold ~600 KB, of which six
-   * fit (14% short): records are closed at 4 MiB / ceil(4 MiB / natural size), where the natural size is what
-   * a record reaches at the mean event size so far. Firehose bills records in 5 KB units, so the rounding this
-   * adds stays small.
-   */
-  private recordTarget(bytes: number): number {
-    const { maxRecordBytes, maxBytesPerCall, maxEventsPerRecord, maxRecordsPerCall } = this.limits;
-    const mean = this.packedEvents > 0 ? this.packedBytes / this.packedEvents : bytes;
-    const natural = Math.min(maxRecordBytes, mean * maxEventsPerRecord);
-    const perCall = Math.ceil(maxBytesPerCall / natural);
-    // Events so small that 500 records cannot hold 4 MiB: the record count limits calls, not their bytes.
-    if (perCall > maxRecordsPerCall) return maxRecordBytes;
-    return Math.min(maxRecordBytes, Math.floor(maxBytesPerCall / perCall));
-  }
-
   private async waitForRoom(): Promise<void> {
     while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure.error;
   }
 
+  /** Moves the open record into the batch, and sends the batch once it is full: 500 records or 4 MiB. */
   private closeRecord(): void {
     const record = Buffer.from(this.slab.subarray(0, this.slabUsed));
     this.slabUsed = 0;
     this.slabEvents = 0;
+    this.batch.push(record);
+    this.batchBytes += record.length;
     if (
       this.batch.length >= this.limits.maxRecordsPerCall ||
-      this.batchBytes + record.length > this.limits.maxBytesPerCall
+      this.batchBytes >= this.limits.maxBytesPerCall
     ) {
       this.dispatch();
     }
-    this.batch.push(record);
-    this.batchBytes += record.length;
   }
 
   private dispatch(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FIREHOSE_LIMITS, RecordPacker } from '../../lambdas/core/pack.ts';
+import { mulberry32 } from '../support/prng.ts';
 
 function event(i: number, size = 100): string {
   const body = `{"n":${i},"pad":"`;
@@ -27,6 +28,117 @@ function eventsOf(calls: Buffer[][]): string[] {
   return calls.flatMap((records) => records.flatMap((r) => r.toString('utf8').split('\n').slice(0, -1)));
 }
 
+const { maxEventsPerRecord, maxRecordBytes, maxRecordsPerCall, maxBytesPerCall } = FIREHOSE_LIMITS;
+/** Firehose bills every record rounded up to this. */
+const BILLING_UNIT = 5 * 1024;
+
+/** A unique line of exactly `bytes` bytes with its newline, however small: the index, a colon, padding. */
+function line(i: number, bytes: number): string {
+  return `${i}:`.padEnd(bytes - 1, 'x');
+}
+
+/** Event sizes (newline included) drawn by `size` until the next one would pass `totalBytes`. */
+function sizesUpTo(totalBytes: number, size: () => number): number[] {
+  const sizes: number[] = [];
+  let total = 0;
+  for (let next = size(); total + next <= totalBytes; next = size()) {
+    sizes.push(next);
+    total += next;
+  }
+  return sizes;
+}
+
+/** An integer in [low, high] from a seeded generator. */
+function between(random: () => number, low: number, high: number): () => number {
+  return () => low + Math.floor(random() * (high - low + 1));
+}
+
+/** The fewest calls the limits allow by bytes and by events alone, as the benchmark counts them per object. */
+function minimumCalls(sizes: readonly number[]): number {
+  const bytes = sizes.reduce((n, s) => n + s, 0);
+  return Math.max(
+    Math.ceil(sizes.length / (maxEventsPerRecord * maxRecordsPerCall)),
+    Math.ceil(bytes / maxBytesPerCall),
+  );
+}
+
+/**
+ * Bytes of events that `calls` calls always hold when each call but the last ends short of 4 MiB by less than
+ * one event of at most `largest` bytes. Up to this total, packing can reach the minimum the bytes allow.
+ */
+function roomForCalls(calls: number, largest: number): number {
+  return calls * maxBytesPerCall - (calls - 1) * largest;
+}
+
+type Packed = { calls: Buffer[][]; lines: string[] };
+
+async function packSizes(sizes: readonly number[]): Promise<Packed> {
+  const lines = sizes.map((bytes, i) => line(i, bytes));
+  return { calls: await pack(lines), lines };
+}
+
+/** Asserts the Firehose limits on every record and call, and that every event arrives once, in order. */
+function expectWithinLimits({ calls, lines }: Packed): void {
+  for (const records of calls) {
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.length).toBeLessThanOrEqual(maxRecordsPerCall);
+    expect(records.reduce((n, r) => n + r.length, 0)).toBeLessThanOrEqual(maxBytesPerCall);
+    for (const r of records) {
+      expect(r.length).toBeLessThanOrEqual(maxRecordBytes);
+      expect(r.at(-1)).toBe(0x0a);
+      expect(newlines(r)).toBeLessThanOrEqual(maxEventsPerRecord);
+    }
+  }
+  const delivered = eventsOf(calls);
+  expect(delivered.length).toBe(lines.length);
+  // One comparison, not one per event: a mismatch would otherwise print hundreds of thousands of lines.
+  expect(delivered.join('\n') === lines.join('\n')).toBe(true);
+}
+
+function newlines(record: Buffer): number {
+  let n = 0;
+  for (let i = record.indexOf(10); i !== -1; i = record.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+/** Size of the first event of a record, newline included. */
+function firstEventBytes(record: Buffer): number {
+  return record.indexOf(10) + 1;
+}
+
+/**
+ * Asserts that packing is greedy: no record but the last of its call could have taken the event after it, and
+ * no call but the last could have taken the first event of the next call. Packing that keeps events whole and in
+ * order can then use no fewer calls: greedy records are the fewest for any run of events, and a call that takes
+ * the longest run that fits never leaves more for the calls after it than another choice would.
+ */
+function expectGreedy({ calls }: Packed): void {
+  calls.forEach((records, c) => {
+    records.forEach((record, r) => {
+      const following = records[r + 1];
+      if (!following) return;
+      const next = firstEventBytes(following);
+      const full = newlines(record) === maxEventsPerRecord || record.length + next > maxRecordBytes;
+      expect(full, `record ${r} of call ${c} had room for the next event`).toBe(true);
+    });
+    const nextCall = calls[c + 1];
+    if (!nextCall) return;
+    const next = firstEventBytes(nextCall[0]!);
+    const bytes = records.reduce((n, r) => n + r.length, 0);
+    const last = records.at(-1)!;
+    const lastFull = newlines(last) === maxEventsPerRecord || last.length + next > maxRecordBytes;
+    const full = bytes + next > maxBytesPerCall || (records.length === maxRecordsPerCall && lastFull);
+    expect(full, `call ${c} had room for the first event of the next`).toBe(true);
+  });
+}
+
+function billedOverRaw(calls: readonly Buffer[][]): number {
+  const records = calls.flat();
+  const raw = records.reduce((n, r) => n + r.length, 0);
+  const billed = records.reduce((n, r) => n + Math.ceil(r.length / BILLING_UNIT) * BILLING_UNIT, 0);
+  return billed / raw;
+}
+
 describe('RecordPacker', () => {
   it('fills calls to within one event of 4 MiB, so the number of calls is the least the bytes allow', async () => {
     // 2 KB events, about what an http_requests event is: 20 MiB of them.
@@ -37,23 +149,24 @@ describe('RecordPacker', () => {
     for (const records of calls.slice(0, -1)) {
       const bytes = records.reduce((n, r) => n + r.length, 0);
       expect(bytes).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBytesPerCall);
-      expect(bytes).toBeGreaterThan(FIREHOSE_LIMITS.maxBytesPerCall - 5 * 2001);
+      expect(bytes).toBeGreaterThan(FIREHOSE_LIMITS.maxBytesPerCall - 2001);
     }
     expect(eventsOf(calls)).toEqual(events);
   });
 
-  it('closes 500-event records a little early when six of them would leave a sixth of a call empty', async () => {
+  it('fills the room six 500-event records leave in a call with a seventh, shorter record', async () => {
     // 1,200-byte events: 500 make 600 KB, and six such records only 3.6 MB of the 4 MiB.
     const events = Array.from({ length: 52_000 }, (_, i) => event(i, 1199));
     const calls = await pack(events);
-    expect(calls.length).toBe(Math.ceil((events.length * 1200) / FIREHOSE_LIMITS.maxBytesPerCall));
+    expect(calls.length).toBe(Math.ceil((events.length * 1200) / maxBytesPerCall));
+    const seventh = 1200 * Math.floor((maxBytesPerCall - 6 * 600_000) / 1200);
+    expect(calls[0]!.map((r) => r.length)).toEqual([...Array<number>(6).fill(600_000), seventh]);
     expect(eventsOf(calls)).toEqual(events);
   });
 
-  it('still sends an event between a fifth of a call and 1,000 KiB, in a record of its own', async () => {
-    const big = event(1, 1_000_000);
-    const calls = await pack([event(0, 2000), big, event(2, 2000)]);
-    expect(calls.flat().map((r) => r.length)).toEqual([2001, 1_000_001, 2001]);
+  it('lets an event of up to 1,000 KiB share a record while the record has room for it', async () => {
+    const calls = await pack([event(0, 2000), event(1, 1_000_000), event(2, 30_000), event(3, 2000)]);
+    expect(calls.flat().map((r) => r.length)).toEqual([2001 + 1_000_001, 30_001 + 2001]);
   });
 
   it('puts at most 500 newline-terminated events in one record', async () => {
@@ -153,5 +266,88 @@ describe('RecordPacker', () => {
       await packer.flush();
     };
     await expect(run()).rejects.toBe(failure);
+  });
+});
+
+describe('RecordPacker call count', () => {
+  it('sends events of about 2 KB in the fewest calls the bytes allow', async () => {
+    const sizes = sizesUpTo(roomForCalls(12, 2100), between(mulberry32(1), 1900, 2100));
+    expect(minimumCalls(sizes)).toBe(12);
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.length).toBe(12);
+    expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
+  });
+
+  it('sends events mixed from 300 B to 8 KB in the fewest calls the bytes allow', async () => {
+    const sizes = sizesUpTo(roomForCalls(10, 8192), between(mulberry32(2), 300, 8192));
+    expect(minimumCalls(sizes)).toBe(10);
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.length).toBe(10);
+    expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
+  });
+
+  it('sends 12-byte events in calls of 500 records of 500 events, the fewest the event count allows', async () => {
+    const sizes = Array.from({ length: 2 * maxEventsPerRecord * maxRecordsPerCall + 7 }, () => 12);
+    expect(minimumCalls(sizes)).toBe(3);
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.map((records) => records.length)).toEqual([500, 500, 1]);
+  });
+
+  it('fills 4 MiB with 17-byte events, where the bytes run out just before the 500th record', async () => {
+    // 500 events of 17 bytes make 8,500-byte records: 493 of them and a 494th of 3,804 bytes fill a call.
+    const sizes = Array.from({ length: 600_000 }, () => 17);
+    expect(minimumCalls(sizes)).toBe(3);
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.length).toBe(3);
+    expect(packed.calls[0]!.length).toBe(494);
+    expect(packed.calls[0]!.reduce((n, r) => n + r.length, 0)).toBe(maxBytesPerCall - (maxBytesPerCall % 17));
+  });
+
+  it('sends events near the record limit four to a call, all that fit, though the bytes alone suggest fewer calls', async () => {
+    // Five events of 900,000 bytes or more pass 4 MiB, so no packing fits five in a call.
+    const sizes = Array.from({ length: 41 }, between(mulberry32(3), 900_000, maxRecordBytes));
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.length).toBe(Math.ceil(41 / 4));
+    expect(packed.calls.length).toBeGreaterThan(minimumCalls(sizes));
+    expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
+  });
+
+  it('keeps events in order even when a run of tiny events followed by large ones costs a call over the minimum', async () => {
+    // The tiny events fill the 500 records of a call with only 2.5 MB; the 2 KB events after them need two calls
+    // of their own. Interleaving the two kinds could do with two calls in all, but events keep their order.
+    const sizes = [
+      ...Array.from({ length: maxEventsPerRecord * maxRecordsPerCall }, () => 10),
+      ...Array.from({ length: 2500 }, () => 2000),
+    ];
+    expect(minimumCalls(sizes)).toBe(2);
+    const packed = await packSizes(sizes);
+    expectWithinLimits(packed);
+    expectGreedy(packed);
+    expect(packed.calls.length).toBe(3);
+  });
+
+  it('sends a call as soon as it holds the most records allowed, without waiting for the next event', async () => {
+    const calls: Buffer[][] = [];
+    const packer = new RecordPacker(
+      async (records) => {
+        calls.push(records);
+      },
+      { maxEventsPerRecord: 2, maxRecordsPerCall: 3 },
+    );
+    // The seventh event closes the third record of two events: the call is full.
+    for (let i = 0; i < 7; i++) expect(packer.add(line(i, 10), 10)).toBeUndefined();
+    expect(calls.map((records) => records.length)).toEqual([3]);
+    await packer.flush();
+    expect(calls.map((records) => records.length)).toEqual([3, 1]);
   });
 });
