@@ -17,9 +17,11 @@ export type ObjectFactory = (slots: readonly unknown[]) => Record<string, unknow
  * A factory for objects with exactly `keys`, in that order. The keys are program constants (field tables, the
  * lake schema), never input: they are written into generated code as JSON string literals.
  *
+ * @param from the slot each key takes its value from (a subset of a wider slot array); by default key i takes
+ *   slot i.
  * @throws on a duplicate key or `__proto__`.
  */
-export function objectFactory(keys: readonly string[]): ObjectFactory {
+export function objectFactory(keys: readonly string[], from?: ArrayLike<number>): ObjectFactory {
   const seen = new Set<string>();
   for (const key of keys) {
     if (key === '__proto__') throw new Error('objectFactory: "__proto__" cannot be a key of a layout');
@@ -29,7 +31,9 @@ export function objectFactory(keys: readonly string[]): ObjectFactory {
   // A constructor of named stores, generated once per layout: every store site sees one hidden class, and V8
   // gives the properties in-object slots (a literal of the same keys is four times slower to create beyond a
   // hundred keys). Its prototype is Object.prototype, so the objects are plain objects in every respect.
-  const body = keys.map((key, i) => `this[${JSON.stringify(key)}]=s[${i}];`).join('');
+  const body = keys
+    .map((key, i) => `this[${JSON.stringify(key)}]=s[${from ? Number(from[i]) : i}];`)
+    .join('');
   const Layout = new Function('s', body) as unknown as new (
     slots: readonly unknown[],
   ) => Record<string, unknown>;

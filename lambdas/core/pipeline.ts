@@ -1,7 +1,7 @@
 import type { DatasetName } from '../datasets/catalog.ts';
 import { detectDataset, mapperFor } from '../datasets/index.ts';
 import type { CfRecord, DatasetMapper } from '../datasets/mapper.ts';
-import { toLakeRow } from '../lake/row.ts';
+import { intoLakeRow } from '../lake/row.ts';
 import type { Clock, ObjectRef, ObjectSource, OpenedObject, RecordSink, RowShape } from '../ports.ts';
 import { type DecodeOptions, readLines } from './decode.ts';
 import { type DeliveryStats, deliverRecords, newDeliveryStats, type RetryPolicy } from './deliver.ts';
@@ -99,7 +99,7 @@ export async function normalizeObject(
     options.packLimits,
     options.maxInFlight ?? 4,
   );
-  const shape = options.rows === 'ecs' ? undefined : toLakeRow;
+  const shape = options.rows === 'ecs' ? undefined : intoLakeRow;
   const packed: Record<string, number> = {};
   let packedEvents = 0;
   let invalidUtf8 = 0;

@@ -28,8 +28,13 @@ interface VendorPlan {
   readonly column: Int32Array;
   readonly types: readonly LakeType[];
   readonly columnIndex: ReadonlyMap<string, number>;
+  readonly names: readonly string[];
   readonly make: ObjectFactory;
   readonly slots: unknown[];
+  /** The columns one event filled, in the order it filled them (the first `used` entries). */
+  readonly filled: Int32Array;
+  /** Factories of objects with just the filled columns, by a hash of them (see {@link compactColumns}). */
+  readonly subsets: Map<number, { readonly columns: Int32Array; readonly make: ObjectFactory }>;
 }
 
 /** Converts ECS events to lake rows with one schema; caches the column of each vendor name it meets. */
@@ -44,6 +49,13 @@ export class LakeRowShaper {
 
   /** The lake row of `event` (a shallow copy; `event` is not changed). */
   shape(event: EcsEvent): EcsEvent {
+    if (event[VENDOR_COLUMN] === undefined) return event;
+    // A spread copy keeps the event's hidden class (a fast object), and so do the stores after it.
+    return this.shapeInPlace({ ...event });
+  }
+
+  /** Turns `event` itself into its lake row, for a caller that has no further use for the event. */
+  shapeInPlace(event: EcsEvent): EcsEvent {
     const vendor = event[VENDOR_COLUMN] as EcsEvent | undefined;
     if (vendor === undefined) return event;
     const dataset = (event.event as EcsEvent | undefined)?.dataset;
@@ -81,7 +93,7 @@ export class LakeRowShaper {
         const fitted = fitToColumn(value, type);
         if (fitted !== undefined) {
           slots[index] = fitted;
-          used++;
+          plan.filled[used++] = index;
           continue;
         }
       }
@@ -94,15 +106,13 @@ export class LakeRowShaper {
     }
     let columns: EcsEvent | undefined;
     if (used > 0 && plan) {
-      columns = plan.make(plan.slots);
-      plan.slots.fill(undefined);
+      columns = compactColumns(plan, used);
+      for (let i = 0; i < used; i++) plan.slots[plan.filled[i]!] = undefined;
     }
     if (extra) columns = columns ? Object.assign(columns, extra) : extra;
-    // A spread copy keeps the event's hidden class (a fast object), and so do the two stores after it.
-    const row: EcsEvent = { ...event };
-    row[VENDOR_COLUMN] = columns;
-    if (other) row[VENDOR_OTHER_COLUMN] = { ...other };
-    return row;
+    event[VENDOR_COLUMN] = columns;
+    if (other) event[VENDOR_OTHER_COLUMN] = { ...other };
+    return event;
   }
 
   private planOf(dataset: string): VendorPlan | null {
@@ -132,7 +142,17 @@ export class LakeRowShaper {
       }
       column[at] = index;
     }
-    return { keys, column, types, columnIndex, make: objectFactory(names), slots: new Array(names.length) };
+    return {
+      keys,
+      column,
+      types,
+      columnIndex,
+      names,
+      make: objectFactory(names),
+      slots: new Array(names.length),
+      filled: new Int32Array(names.length),
+      subsets: new Map(),
+    };
   }
 
   private columnOf(key: string): Column | null {
@@ -145,6 +165,41 @@ export class LakeRowShaper {
     }
     return column;
   }
+}
+
+/**
+ * The filled columns of one event as an object that has just those keys. A table's layout has every column its
+ * dataset documents, and an event fills a third of them: `JSON.stringify` pays for each key present, undefined or
+ * not. Events of one job fill the same columns, so the objects are made by a factory per set of filled columns,
+ * found by a hash of them and checked; a hash that collides falls back to the whole layout.
+ */
+function compactColumns(plan: VendorPlan, used: number): EcsEvent {
+  const filled = plan.filled;
+  let hash = used;
+  for (let i = 0; i < used; i++) hash = (Math.imul(hash, 0x9e3779b1) + filled[i]!) | 0;
+  let subset = plan.subsets.get(hash);
+  if (subset === undefined) {
+    const columns = filled.slice(0, used);
+    subset = {
+      columns,
+      make: objectFactory(
+        Array.from(columns, (c) => plan.names[c]!),
+        columns,
+      ),
+    };
+    // Sets of columns come from the data: their number must not grow without bound.
+    if (plan.subsets.size >= 256) plan.subsets.clear();
+    plan.subsets.set(hash, subset);
+  } else if (!sameColumns(subset.columns, filled, used)) {
+    return plan.make(plan.slots);
+  }
+  return subset.make(plan.slots);
+}
+
+function sameColumns(columns: Int32Array, filled: Int32Array, used: number): boolean {
+  if (columns.length !== used) return false;
+  for (let i = 0; i < used; i++) if (columns[i] !== filled[i]) return false;
+  return true;
 }
 
 /** `value` in the column's type, or undefined when it cannot be stored there without loss. */
@@ -181,4 +236,9 @@ const defaultShaper = new LakeRowShaper();
 /** The lake row of `event` with the registered mappers' schema. */
 export function toLakeRow(event: EcsEvent): EcsEvent {
   return defaultShaper.shape(event);
+}
+
+/** {@link toLakeRow} that turns `event` itself into the row (the normalize path, which drops the event). */
+export function intoLakeRow(event: EcsEvent): EcsEvent {
+  return defaultShaper.shapeInPlace(event);
 }
