@@ -137,7 +137,9 @@ describe('lake rows (lambdas/lake/row.ts)', () => {
     for (let round = 0; round < 2; round++) {
       for (let mask = 1; mask < 1 << fields.length; mask++) {
         const chosen = fields.filter((_, i) => mask & (1 << i));
-        const layout = Object.fromEntries(MAPPERS.http_requests.vendorKeys.map((k) => [k, undefined]));
+        const layout: Record<string, unknown> = Object.fromEntries(
+          MAPPERS.http_requests.vendorKeys.map((k) => [k, undefined]),
+        );
         for (const f of chosen) layout[f] = values[f];
         const row = shaper.shape({ event: { dataset: 'http_requests' }, cloudflare: layout });
         const columns = row.cloudflare as Record<string, unknown>;
