@@ -8,7 +8,7 @@ import {
   setterOf,
 } from '../core/ecs.ts';
 import { ECS_FIELDS, ECS_VERSION, type EcsFieldType } from '../core/ecs-fields.ts';
-import { enrich } from '../core/enrich.ts';
+import { enricherFor } from '../core/enrich.ts';
 import { MappingError } from '../core/errors.ts';
 import { ExactIntegers, hasUnsafeInteger, parseWithExactIntegers } from '../core/json-raw.ts';
 import { hasDefinedValue, objectFactory, slotView } from '../core/object-layout.ts';
@@ -181,34 +181,26 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     if (!field) throw new Error(`${spec.dataset}: id field "${name}" is not in the field table`);
     return field.slot;
   });
-  const slotFields = [...compiled.values()];
   const makeVendor = objectFactory(vendorKeys);
-  // Scratch slots, reused: map() is synchronous and the objects made from them copy the values. Only the slots
-  // the previous record set (`touched`) are cleared, by the next call, not the whole layout.
+  // What this mapper can set: the engine's enrichment skips what its events cannot carry.
+  const enrichEvent = enricherFor(
+    new Set([
+      ...[...compiled.values()].flatMap((f) => f.targets.map((t) => t.path)),
+      ...(spec.derives ?? []),
+    ]),
+  );
+  // Scratch slots, reused: map() is synchronous and the objects made from them copy the values. Both are cleared
+  // at the start of each map (a builtin fill, cheaper than remembering which slots were set), so a record that
+  // threw half-way leaves nothing behind for the next one.
   const valueSlots: unknown[] = new Array(names.length).fill(undefined);
   const vendorSlots: unknown[] = new Array(vendorKeys.length).fill(undefined);
   // `values` for refine: the checked value slots read by name, valid while this map() call runs.
   const values = slotView(names, valueSlots);
   const exact = new ExactIntegers();
-  const touched = new Int32Array(names.length + vendorKeys.length);
   // Records of one object nearly always list their keys in one order: the field at each position is looked up
   // once and then recognised by comparing the key (a pointer comparison for JSON.parse's internalized keys).
   const seenKeys: string[] = [];
   const seenFields: (CompiledField | undefined)[] = [];
-
-  let touches = 0;
-  // At the start of each map, so a record that threw half-way leaves nothing behind for the next one.
-  function clearSlots(): void {
-    for (let i = 0; i < touches; i++) {
-      const t = touched[i]!;
-      if (t >= 0) {
-        valueSlots[t] = undefined;
-        const vendorSlot = slotFields[t]!.vendorSlot;
-        if (vendorSlot >= 0) vendorSlots[vendorSlot] = undefined;
-      } else vendorSlots[-1 - t] = undefined;
-    }
-    touches = 0;
-  }
 
   function matches(record: CfRecord): boolean {
     for (const f of spec.signature.all) if (!(f in record)) return false;
@@ -229,7 +221,8 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       },
       observer: { vendor: 'Cloudflare', type: spec.observerType },
     };
-    clearSlots();
+    valueSlots.fill(undefined);
+    vendorSlots.fill(undefined);
     exact.reset(context.line);
     let position = 0;
     let unknown: [string, unknown][] | undefined;
@@ -259,7 +252,6 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
           unknown.push([key, value]);
         } else {
           vendorSlots[vendorSlot] = value;
-          touched[touches++] = -1 - vendorSlot;
         }
         continue;
       }
@@ -267,7 +259,6 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
       const value = checked(field.spec, raw, key, exact);
       if (value === undefined) continue;
       valueSlots[field.slot] = value;
-      touched[touches++] = field.slot;
       let keep = field.keep;
       for (const target of field.targets) {
         const converted = toEcs(target.ecs, value);
@@ -304,7 +295,7 @@ export function defineMapper(spec: DatasetMapperSpec): DatasetMapper {
     // Vendor values are the record's values or derived from them: without a nested one there is nothing to fix.
     if (nested) exactNestedIntegers(vendor, context.line);
     if (hasDefinedValue(vendor)) event.cloudflare = vendor;
-    enrich(event);
+    enrichEvent(event);
     setField(event, 'event.id', eventId(spec.dataset, naturalKey(context.line)));
     return event;
   }
