@@ -251,6 +251,20 @@ describe('lake conformance checks (test/support/lake-conformance.ts)', () => {
   });
 });
 
+describe("each mapper's own enrichment (enricherFor)", () => {
+  it.each(mappers.map((m) => [m.dataset, m] as const))(
+    '%s: leaves nothing on its fixture events for the whole enrichment to add',
+    (_, mapper) => {
+      const events = fixtureEvents(mapper);
+      for (const [where, event] of events) {
+        const again = structuredClone(event);
+        enrich(again);
+        expect(again, where).toEqual(event);
+      }
+    },
+  );
+});
+
 describe('enrichedFields (lambdas/core/enrich.ts)', () => {
   const ANDROID =
     'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36';
