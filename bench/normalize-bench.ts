@@ -4,6 +4,7 @@
  *   npm run bench                        # ~200,000 records, RSS for a 10 MB and a 200 MB object
  *   npm run bench -- --records 500000    # a bigger mix
  *   npm run bench -- --large             # the large-object RSS case at 1 GB uncompressed
+ *   npm run bench -- --help              # every option
  *
  * (a) floor: gunzip + line split + JSON.parse + JSON.stringify of every record, the least any normalizer does;
  * (b) full: the Lambda's processObject (decode, detect, map, pack) into a counting Firehose sink.
@@ -21,14 +22,36 @@ import type { ObjectRef, PutRecordsResult, RecordSink } from '../lambdas/ports.t
 import { systemClock } from '../lambdas/ports.ts';
 import { MIX, prng, syntheticLine } from './synthetic.ts';
 
+const USAGE = `npm run bench -- [options]
+
+  --records N          synthetic records in the mix (default 200000)
+  --object-records N   records per Logpush object at most (default 50000; Logpush's own default is 100000)
+  --rounds N           rounds of floor and full path, each object timed both ways back to back (default 5)
+  --large              measure peak RSS with a 1 GiB object instead of 200 MiB
+  --help               this text
+`;
+
 const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '200000' },
+    'object-records': { type: 'string', default: '50000' },
     large: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
+    help: { type: 'boolean', default: false },
     'rss-child': { type: 'string' },
   },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+for (const name of ['records', 'object-records', 'rounds'] as const) {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a whole number of at least 1, not "${values[name]}"\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 const FIREHOSE_BILLING_UNIT = 5 * 1024;
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
@@ -68,23 +91,30 @@ interface TestObject {
   readonly records: number;
 }
 
-function makeObjects(total: number): TestObject[] {
+/** The mix as Logpush objects of at most `perObject` records each, every dataset in its own objects. */
+function makeObjects(total: number, perObject: number): TestObject[] {
   const rnd = prng(20261121);
   let i = 0;
-  return MIX.map(({ dataset, share }) => {
+  const objects: TestObject[] = [];
+  for (const { dataset, share } of MIX) {
     const n = Math.round(total * share);
-    const lines: string[] = [];
-    for (let k = 0; k < n; k++) lines.push(syntheticLine(dataset, i++, rnd));
-    const raw = Buffer.from(`${lines.join('\n')}\n`);
-    const key = `logpush/${dataset}/${ACCOUNT}/20261120/20261120T101500Z_20261120T101600Z_bench.log.gz`;
-    return {
-      dataset,
-      ref: { bucket: 'bench', key, size: raw.length },
-      gz: gzipSync(raw),
-      rawBytes: raw.length,
-      records: n,
-    };
-  });
+    for (let part = 0, done = 0; done < n; part++) {
+      const count = Math.min(perObject, n - done);
+      const lines: string[] = [];
+      for (let k = 0; k < count; k++) lines.push(syntheticLine(dataset, i++, rnd));
+      done += count;
+      const raw = Buffer.from(`${lines.join('\n')}\n`);
+      const key = `logpush/${dataset}/${ACCOUNT}/20261120/20261120T101500Z_20261120T101600Z_bench${part}.log.gz`;
+      objects.push({
+        dataset,
+        ref: { bucket: 'bench', key, size: raw.length },
+        gz: gzipSync(raw),
+        rawBytes: raw.length,
+        records: count,
+      });
+    }
+  }
+  return objects;
 }
 
 async function floor(objects: readonly TestObject[]): Promise<number> {
@@ -189,35 +219,53 @@ if (values['rss-child']) {
   await rssChild(Number(values['rss-child']));
 } else {
   const total = Number(values.records);
-  const rounds = Math.max(1, Number(values.rounds));
+  const perObject = Number(values['object-records']);
+  const rounds = Number(values.rounds);
   console.log(
     `Generating ${total} synthetic records (${MIX.map((m) => `${m.dataset} ${m.share * 100}%`).join(', ')})…`,
   );
-  const objects = makeObjects(total);
+  const objects = makeObjects(total, perObject);
   const rawBytes = objects.reduce((n, o) => n + o.rawBytes, 0);
   const gzBytes = objects.reduce((n, o) => n + o.gz.length, 0);
   const records = objects.reduce((n, o) => n + o.records, 0);
   console.log(
-    `${records} records, ${(rawBytes / 1e6).toFixed(1)} MB uncompressed, ${(gzBytes / 1e6).toFixed(1)} MB gzip\n`,
+    `${records} records in ${objects.length} objects, ${(rawBytes / 1e6).toFixed(1)} MB uncompressed, ${(gzBytes / 1e6).toFixed(1)} MB gzip\n`,
   );
 
-  // Warm both paths up, then alternate them so drift hits both alike. On a shared machine the speed of a round
-  // can halve from one minute to the next: the ratio is taken within each round (floor and full back to back)
-  // and the median of those is reported, with the best round of each for throughput.
-  const warm = makeObjects(5000);
+  // Warm both paths up, then time each object both ways back to back, alternating which goes first. On a shared
+  // machine the speed can halve from one minute to the next: pairs seconds apart see the same machine, so the
+  // ratio of a round's sums follows the code, not the drift. The median round is reported, and the best round
+  // of each path for throughput.
+  const warm = makeObjects(5000, perObject);
   await floor(warm);
   await full(warm, new CountingSink());
   const floors: number[] = [];
   const fulls: number[] = [];
   let sink = new CountingSink();
   for (let r = 0; r < rounds; r++) {
-    const a = await time(() => floor(objects));
-    if (a.records !== records) throw new Error(`floor read ${a.records} of ${records} records`);
-    floors.push(a.seconds);
     sink = new CountingSink();
-    const b = await time(() => full(objects, sink));
-    if (b.records !== records) throw new Error(`full path delivered ${b.records} of ${records} records`);
-    fulls.push(b.seconds);
+    let floorSeconds = 0;
+    let fullSeconds = 0;
+    let floorRecords = 0;
+    let fullRecords = 0;
+    for (const [n, o] of objects.entries()) {
+      const pair = (n + r) % 2 === 0 ? ['floor', 'full'] : ['full', 'floor'];
+      for (const which of pair) {
+        if (which === 'floor') {
+          const a = await time(() => floor([o]));
+          floorSeconds += a.seconds;
+          floorRecords += a.records;
+        } else {
+          const b = await time(() => full([o], sink));
+          fullSeconds += b.seconds;
+          fullRecords += b.records;
+        }
+      }
+    }
+    if (floorRecords !== records) throw new Error(`floor read ${floorRecords} of ${records} records`);
+    if (fullRecords !== records) throw new Error(`full path delivered ${fullRecords} of ${records} records`);
+    floors.push(floorSeconds);
+    fulls.push(fullSeconds);
   }
   const floorS = Math.min(...floors);
   const fullS = Math.min(...fulls);
@@ -236,6 +284,8 @@ if (values['rss-child']) {
     date: new Date().toISOString(),
     node: process.version,
     records,
+    objects: objects.length,
+    maxRecordsPerObject: perObject,
     uncompressedMB: rawBytes / 1e6,
     floor: { seconds: floorS, recordsPerSecond: records / floorS, mbPerSecond: rawBytes / 1e6 / floorS },
     full: { seconds: fullS, recordsPerSecond: records / fullS, mbPerSecond: rawBytes / 1e6 / fullS },
