@@ -209,9 +209,10 @@ function splitDomain(node: EcsEvent, field: string): void {
   const host = node[field];
   if (typeof host !== 'string' || node.registered_domain !== undefined) return;
   const parts = domainParts(host);
-  setField(node, 'registered_domain', parts.registered);
-  setField(node, 'subdomain', parts.subdomain);
-  setField(node, 'top_level_domain', parts.tld);
+  // Each part is a non-empty string or absent (domainParts).
+  if (parts.registered !== undefined) node.registered_domain = parts.registered;
+  if (parts.subdomain !== undefined) node.subdomain = parts.subdomain;
+  if (parts.tld !== undefined) node.top_level_domain = parts.tld;
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = {
@@ -293,10 +294,19 @@ function parseUserAgent(event: EcsEvent): void {
   const ua = event.user_agent as EcsEvent | undefined;
   if (!ua || typeof ua.original !== 'string' || ua.name !== undefined) return;
   const parts = userAgentParts(ua.original);
-  setField(ua, 'name', parts.name);
-  setField(ua, 'version', parts.version);
-  setField(ua, 'os.name', parts.os?.name);
-  setField(ua, 'os.version', parts.os?.version);
-  setField(ua, 'os.full', parts.os?.full);
-  setField(ua, 'device.name', parts.device);
+  // Each part is a non-empty string or absent (userAgentParts).
+  if (parts.name !== undefined) ua.name = parts.name;
+  if (parts.version !== undefined) ua.version = parts.version;
+  const os = parts.os;
+  if (os) {
+    if (os.name !== undefined) SET_OS_NAME(ua, os.name);
+    if (os.version !== undefined) SET_OS_VERSION(ua, os.version);
+    if (os.full !== undefined) SET_OS_FULL(ua, os.full);
+  }
+  if (parts.device !== undefined) SET_DEVICE_NAME(ua, parts.device);
 }
+
+const SET_OS_NAME = setterOf('os.name');
+const SET_OS_VERSION = setterOf('os.version');
+const SET_OS_FULL = setterOf('os.full');
+const SET_DEVICE_NAME = setterOf('device.name');
