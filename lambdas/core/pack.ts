@@ -18,21 +18,45 @@ export const FIREHOSE_LIMITS = {
 export type PackLimits = { -readonly [K in keyof typeof FIREHOSE_LIMITS]: number };
 
 /**
+ * Events the packer holds back before it places them, to choose from when it fills the end of a call. An event
+ * is delivered at most this many places from where it came in, and at most this many wait at a time: a few dozen
+ * kilobytes for events of about 2 KB, and 32 times 1,000 KiB at worst, since each event fits a record. With 32,
+ * calls of events of 2.2 to 2.6 KB (the benchmark's http_requests) end at 4 MiB to the byte, and events of 1.9
+ * to 2.1 KB leave 81 bytes a call on average; with 16, 208 and 389 bytes, and the few hundred bytes a call that
+ * the fewest calls allow are often not there.
+ */
+export const LOOK_AHEAD_EVENTS = 32;
+
+/**
+ * Cells of the table that chooses the events that fill the end of a call (one byte each, kept for the packer's
+ * life). A larger room is counted in units of several bytes, each event rounded up, so the choice costs at most
+ * 33 × 65,536 steps per call whatever the event sizes, and leaves up to a unit free per event it places: 200
+ * bytes a call for events of 20 to 200 KB.
+ */
+const FILL_CELLS = 1 << 16;
+
+type PendingEvent = { readonly json: string; readonly bytes: number; readonly index: number };
+
+/**
  * Packs newline-terminated events into records and records into call-sized batches, handing each full batch to
  * `send`. Up to `maxInFlight` batches are sent concurrently; when that many are in flight, {@link add} returns a
- * promise the caller awaits, so reading slows down to the speed of delivery and memory stays bounded.
+ * promise the caller awaits, so reading slows down to the speed of delivery and memory stays bounded: at most
+ * {@link LOOK_AHEAD_EVENTS} events waiting, the call being built, and `maxInFlight` calls of up to 4 MiB.
  *
- * Packing is greedy: a record takes events until the next one would pass 500 events, 1,000 KiB or the room left
- * in the call, and a call takes records until the next event fits in neither its open record nor a new one. So
- * every call but the last ends less than one event short of 4 MiB, or holds 500 records; no packing that keeps
- * events whole and in order needs fewer calls. The larger of events / 250,000 and bytes / 4 MiB (the benchmark's
- * minimum) is out of reach for such packing in two cases. When the gaps of up to one event at the end of each
- * call add up to more than the room the last call has left: the benchmark's http_requests object fills 79 calls
- * to all but 42,767 bytes, but with events of 2.2 to 2.6 KB greedy calls end 1 KB short on average and it takes
- * 80; events near the record limit leave large gaps (five of 900,000 bytes pass 4 MiB). And when a run of tiny
- * events fills a call's 500 records with few bytes next to a run of large events that fills calls with few
- * events. Firehose bills each record rounded up to 5 KB, so the short last record of a call costs at most 5 KB
- * more per call.
+ * Events are not kept in order. Several calls are in flight at once and Firehose keeps no order across calls; the
+ * lake is Parquet queried by event time, so the order of its rows means nothing. The packer holds back the last
+ * {@link LOOK_AHEAD_EVENTS} events and places each as it leaves that window, in order, into the open record while
+ * the record has room (500 events, 1,000 KiB), else into a new record. Once the room left in the call is at most
+ * half the bytes waiting, or the event to place does not fit it, the packer chooses the waiting events whose sizes
+ * fill that room most closely (a subset sum), places them and sends the call. Half, because the sums of about half
+ * the waiting events are the most varied: with events of 1.9 to 2.1 KB, calls filled from about 16 events end 81
+ * bytes short on average, from about 8, 234. So a call ends bytes short of 4 MiB rather than up to one event short,
+ * and an object of events of varied sizes takes the fewest calls the limits allow: the larger of events / 250,000
+ * and bytes / 4 MiB. That count is still missed when events are all of nearly one size, since they leave up to one
+ * event free per call whatever the order; when they are near the record limit, five of 900,000 bytes passing 4 MiB;
+ * and when a run of tiny events that fills a call's 500 records with few bytes lies next to a run of large events
+ * that fills calls with few events, if mixing them would move events further than the look-ahead allows. Firehose
+ * bills each record rounded up to 5 KB, so the short last record of a call costs at most 5 KB more per call.
  */
 export class RecordPacker {
   private readonly limits: PackLimits;
@@ -43,6 +67,14 @@ export class RecordPacker {
   private slabEvents = 0;
   private batch: Buffer[] = [];
   private batchBytes = 0;
+  /** Events added but not placed, oldest first; each came less than LOOK_AHEAD_EVENTS adds ago. */
+  private readonly pending: PendingEvent[] = [];
+  private pendingBytes = 0;
+  private added = 0;
+  /** Calls sent so far: a change tells that the call being built was sent. */
+  private dispatched = 0;
+  /** For each sum of units, the first waiting event that reached it, plus one; see {@link choose}. */
+  private readonly reached = new Uint8Array(FILL_CELLS + 1);
   private readonly inFlight = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
@@ -60,34 +92,27 @@ export class RecordPacker {
 
   /**
    * Adds one serialized event, given without its newline; `bytes` is its UTF-8 length plus 1 for the newline
-   * and must {@link fits}.
+   * and must {@link fits}. The event may wait in the look-ahead until later adds or {@link flush}.
    * @returns a promise to await before adding more, when delivery is the bottleneck; otherwise undefined.
    */
   add(json: string, bytes: number): Promise<void> | undefined {
     if (this.failure) throw this.failure.error;
-    const { maxEventsPerRecord, maxRecordBytes, maxBytesPerCall } = this.limits;
-    // The room left in the call caps the open record like the record limit does: when the event would pass it,
-    // the open record is the last of its call, which then ends less than that event short of full.
-    const room = maxBytesPerCall - this.batchBytes;
-    if (
-      this.slabEvents > 0 &&
-      (this.slabEvents >= maxEventsPerRecord || this.slabUsed + bytes > Math.min(maxRecordBytes, room))
-    ) {
-      this.closeRecord();
-    }
-    // An event never spans records or calls: one larger than the room left starts the next call.
-    if (this.slabEvents === 0 && this.batch.length > 0 && bytes > maxBytesPerCall - this.batchBytes) {
-      this.dispatch();
-    }
-    this.slabUsed += this.slab.write(json, this.slabUsed, 'utf8');
-    this.slab[this.slabUsed++] = 0x0a;
-    this.slabEvents++;
+    this.pending.push({ json, bytes, index: this.added++ });
+    this.pendingBytes += bytes;
+    // Waiting events leave the window by their place in the input, not by count: events taken early to fill a
+    // call leave gaps, and counting would let an event wait past the window.
+    if (this.pending[0]!.index <= this.added - 1 - LOOK_AHEAD_EVENTS) this.placeOldest();
     if (this.inFlight.size >= this.maxInFlight) return this.drainOne();
     return undefined;
   }
 
   /** Sends everything still held and waits until every batch is delivered. @throws the first delivery error. */
   async flush(): Promise<void> {
+    // Placing an event may send a call, so each waits for room.
+    while (this.pending.length > 0) {
+      await this.waitForRoom();
+      this.placeOldest();
+    }
     if (this.slabEvents > 0) {
       // Closing the record may fill the batch and dispatch it.
       await this.waitForRoom();
@@ -115,6 +140,127 @@ export class RecordPacker {
     if (this.failure) throw this.failure.error;
   }
 
+  /** Places the oldest waiting event, first filling and sending the call when its end is near. */
+  private placeOldest(): void {
+    const oldest = this.pending[0]!;
+    if (!this.fitsInCall(oldest.bytes) || 2 * this.roomInCall() <= this.pendingBytes) this.fillCall();
+    // Filling the call may have placed it; if not, it starts the next call.
+    if (this.pending[0] === oldest) {
+      this.take(0);
+      this.write(oldest);
+    }
+  }
+
+  /** Bytes the call being built may still take, counting its open record. */
+  private roomInCall(): number {
+    return this.limits.maxBytesPerCall - this.batchBytes - this.slabUsed;
+  }
+
+  /** True when another record may join the call being built besides its open one. */
+  private canOpenRecord(): boolean {
+    return this.slabEvents === 0 || this.batch.length + 1 < this.limits.maxRecordsPerCall;
+  }
+
+  /** True when an event of `bytes` bytes fits in the call being built, in its open record or a new one. */
+  private fitsInCall(bytes: number): boolean {
+    if (bytes > this.roomInCall()) return false;
+    return this.slabUsed + bytes <= this.limits.maxRecordBytes || this.canOpenRecord();
+  }
+
+  /**
+   * Places the waiting events that fill the room left in the call most closely, and sends the call. Rooms are
+   * counted in units when they pass FILL_CELLS bytes, so afterwards the largest waiting event that still fits
+   * is placed, as long as one does.
+   */
+  private fillCall(): void {
+    const call = this.dispatched;
+    const room = this.canOpenRecord()
+      ? this.roomInCall()
+      : Math.min(this.roomInCall(), this.limits.maxRecordBytes - this.slabUsed);
+    const placed = new Set<PendingEvent>();
+    for (const i of this.choose(room)) {
+      const event = this.pending[i]!;
+      // The choice counts bytes only: an event that needs a record the call has no room for stays waiting.
+      if (this.dispatched !== call || !this.fitsInCall(event.bytes)) continue;
+      placed.add(event);
+      this.write(event);
+    }
+    if (placed.size > 0) this.takeAll(placed);
+    while (this.dispatched === call) {
+      let largest = -1;
+      this.pending.forEach((event, i) => {
+        if (this.fitsInCall(event.bytes) && (largest < 0 || event.bytes > this.pending[largest]!.bytes))
+          largest = i;
+      });
+      if (largest < 0) break;
+      const event = this.pending[largest]!;
+      this.take(largest);
+      this.write(event);
+    }
+    if (this.dispatched !== call) return;
+    if (this.slabEvents > 0) this.closeRecord();
+    if (this.dispatched === call && this.batch.length > 0) this.dispatch();
+  }
+
+  /**
+   * Chooses the waiting events whose bytes come closest to `room` without passing it: a subset sum over at most
+   * LOOK_AHEAD_EVENTS events, in units of `room / FILL_CELLS` bytes at least, each event rounded up so that what
+   * is chosen always fits. `reached[s]` holds one plus the first event with which a sum of s units was reached,
+   * so that the sum less that event was reached with earlier events only; walking back from the best sum gives
+   * the events, and of several subsets with that sum the one of the oldest events.
+   * @returns the places of the chosen events in the look-ahead, ascending.
+   */
+  private choose(room: number): number[] {
+    if (room <= 0) return [];
+    const unit = Math.max(1, Math.ceil(room / FILL_CELLS));
+    const cells = Math.floor(room / unit);
+    const reached = this.reached;
+    reached.fill(0, 1, cells + 1);
+    // Any non-zero value: the empty sum is reached before any event.
+    reached[0] = 0xff;
+    const units = this.pending.map((event) => Math.ceil(event.bytes / unit));
+    let best = 0;
+    for (let i = 0; i < units.length && best < cells; i++) {
+      const size = units[i]!;
+      // Downwards, so that each event counts once in a sum.
+      for (let s = cells; s >= size; s--) {
+        if (reached[s] === 0 && reached[s - size] !== 0) {
+          reached[s] = i + 1;
+          if (s > best) best = s;
+        }
+      }
+    }
+    const chosen: number[] = [];
+    for (let s = best; s > 0; s -= units[chosen.at(-1)!]!) chosen.push(reached[s]! - 1);
+    return chosen.reverse();
+  }
+
+  /** Takes the given waiting events out of the look-ahead. */
+  private takeAll(events: ReadonlySet<PendingEvent>): void {
+    for (const event of events) this.pendingBytes -= event.bytes;
+    const kept = this.pending.filter((event) => !events.has(event));
+    this.pending.length = 0;
+    this.pending.push(...kept);
+  }
+
+  /** Takes the waiting event at place `i` out of the look-ahead. */
+  private take(i: number): void {
+    this.pendingBytes -= this.pending[i]!.bytes;
+    this.pending.splice(i, 1);
+  }
+
+  /**
+   * Writes an event into the open record, or a new one when it would pass the record's bytes. A record is closed
+   * as soon as it holds 500 events, and with it a call that is then full: nothing waits for the next event.
+   */
+  private write(event: PendingEvent): void {
+    if (this.slabEvents > 0 && this.slabUsed + event.bytes > this.limits.maxRecordBytes) this.closeRecord();
+    this.slabUsed += this.slab.write(event.json, this.slabUsed, 'utf8');
+    this.slab[this.slabUsed++] = 0x0a;
+    this.slabEvents++;
+    if (this.slabEvents >= this.limits.maxEventsPerRecord || this.roomInCall() <= 0) this.closeRecord();
+  }
+
   /** Moves the open record into the batch, and sends the batch once it is full: 500 records or 4 MiB. */
   private closeRecord(): void {
     const record = Buffer.from(this.slab.subarray(0, this.slabUsed));
@@ -134,6 +280,7 @@ export class RecordPacker {
     const records = this.batch;
     this.batch = [];
     this.batchBytes = 0;
+    this.dispatched++;
     const sending: Promise<void> = this.send(records).then(
       () => {
         this.inFlight.delete(sending);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIREHOSE_LIMITS, RecordPacker } from '../../lambdas/core/pack.ts';
+import { FIREHOSE_LIMITS, LOOK_AHEAD_EVENTS, RecordPacker } from '../../lambdas/core/pack.ts';
 import { mulberry32 } from '../support/prng.ts';
 
 function event(i: number, size = 100): string {
@@ -26,6 +26,14 @@ async function pack(events: string[], limits = {}, maxInFlight = 4) {
 
 function eventsOf(calls: Buffer[][]): string[] {
   return calls.flatMap((records) => records.flatMap((r) => r.toString('utf8').split('\n').slice(0, -1)));
+}
+
+/** Asserts that `calls` deliver each of `events` exactly once, in any order (Firehose keeps no order across calls). */
+function expectEachOnce(calls: Buffer[][], events: readonly string[]): void {
+  const delivered = eventsOf(calls);
+  expect(delivered.length).toBe(events.length);
+  // One comparison, not one per event: a mismatch would otherwise print hundreds of thousands of lines.
+  expect(delivered.sort().join('\n') === [...events].sort().join('\n')).toBe(true);
 }
 
 const { maxEventsPerRecord, maxRecordBytes, maxRecordsPerCall, maxBytesPerCall } = FIREHOSE_LIMITS;
@@ -62,14 +70,6 @@ function minimumCalls(sizes: readonly number[]): number {
   );
 }
 
-/**
- * Bytes of events that `calls` calls always hold when each call but the last ends short of 4 MiB by less than
- * one event of at most `largest` bytes. Up to this total, packing can reach the minimum the bytes allow.
- */
-function roomForCalls(calls: number, largest: number): number {
-  return calls * maxBytesPerCall - (calls - 1) * largest;
-}
-
 type Packed = { calls: Buffer[][]; lines: string[] };
 
 async function packSizes(sizes: readonly number[]): Promise<Packed> {
@@ -77,7 +77,10 @@ async function packSizes(sizes: readonly number[]): Promise<Packed> {
   return { calls: await pack(lines), lines };
 }
 
-/** Asserts the Firehose limits on every record and call, and that every event arrives once, in order. */
+/**
+ * Asserts the Firehose limits on every record and call, that every event arrives exactly once, and that none
+ * arrives more than the look-ahead away from its place in the input.
+ */
 function expectWithinLimits({ calls, lines }: Packed): void {
   for (const records of calls) {
     expect(records.length).toBeGreaterThan(0);
@@ -89,10 +92,17 @@ function expectWithinLimits({ calls, lines }: Packed): void {
       expect(newlines(r)).toBeLessThanOrEqual(maxEventsPerRecord);
     }
   }
-  const delivered = eventsOf(calls);
-  expect(delivered.length).toBe(lines.length);
-  // One comparison, not one per event: a mismatch would otherwise print hundreds of thousands of lines.
-  expect(delivered.join('\n') === lines.join('\n')).toBe(true);
+  expectEachOnce(calls, lines);
+  expect(largestDisplacement(calls)).toBeLessThanOrEqual(LOOK_AHEAD_EVENTS);
+}
+
+/** How far the event moved furthest from its place in the input, read from the index each {@link line} starts with. */
+function largestDisplacement(calls: Buffer[][]): number {
+  let largest = 0;
+  eventsOf(calls).forEach((event, position) => {
+    largest = Math.max(largest, Math.abs(position - Number(event.slice(0, event.indexOf(':')))));
+  });
+  return largest;
 }
 
 function newlines(record: Buffer): number {
@@ -107,10 +117,8 @@ function firstEventBytes(record: Buffer): number {
 }
 
 /**
- * Asserts that packing is greedy: no record but the last of its call could have taken the event after it, and
- * no call but the last could have taken the first event of the next call. Packing that keeps events whole and in
- * order can then use no fewer calls: greedy records are the fewest for any run of events, and a call that takes
- * the longest run that fits never leaves more for the calls after it than another choice would.
+ * Asserts that no record but the last of its call could have taken the event after it, and no call but the last
+ * could have taken the first event of the next call: nothing is sent while the next event still fits.
  */
 function expectGreedy({ calls }: Packed): void {
   calls.forEach((records, c) => {
@@ -151,7 +159,7 @@ describe('RecordPacker', () => {
       expect(bytes).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBytesPerCall);
       expect(bytes).toBeGreaterThan(FIREHOSE_LIMITS.maxBytesPerCall - 2001);
     }
-    expect(eventsOf(calls)).toEqual(events);
+    expectEachOnce(calls, events);
   });
 
   it('fills the room six 500-event records leave in a call with a seventh, shorter record', async () => {
@@ -161,7 +169,7 @@ describe('RecordPacker', () => {
     expect(calls.length).toBe(Math.ceil((events.length * 1200) / maxBytesPerCall));
     const seventh = 1200 * Math.floor((maxBytesPerCall - 6 * 600_000) / 1200);
     expect(calls[0]!.map((r) => r.length)).toEqual([...Array<number>(6).fill(600_000), seventh]);
-    expect(eventsOf(calls)).toEqual(events);
+    expectEachOnce(calls, events);
   });
 
   it('lets an event of up to 1,000 KiB share a record while the record has room for it', async () => {
@@ -176,7 +184,7 @@ describe('RecordPacker', () => {
     const records = calls.flat();
     expect(records.map((r) => r.toString().split('\n').length - 1)).toEqual([500, 500, 201]);
     expect(records.every((r) => r.at(-1) === 0x0a)).toBe(true);
-    expect(eventsOf(calls)).toEqual(events);
+    expectEachOnce(calls, events);
   });
 
   it('keeps every record within 1,000 KiB and every call within 500 records and 4 MiB', async () => {
@@ -187,7 +195,7 @@ describe('RecordPacker', () => {
       expect(records.reduce((n, r) => n + r.length, 0)).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBytesPerCall);
       for (const r of records) expect(r.length).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxRecordBytes);
     }
-    expect(eventsOf(calls)).toEqual(events);
+    expectEachOnce(calls, events);
     // Every call but the last is full: adding its successor's first record would have passed 4 MiB.
     for (let i = 0; i < calls.length - 1; i++) {
       const bytes = calls[i]!.reduce((n, r) => n + r.length, 0);
@@ -207,7 +215,7 @@ describe('RecordPacker', () => {
     const wide = `{"s":"${'é'.repeat(300)}"}`; // 608 bytes, 308 characters
     const calls = await pack([wide, wide], { maxRecordBytes: 1000 });
     expect(calls.flat().map((r) => r.length)).toEqual([609, 609]);
-    expect(eventsOf(calls)).toEqual([wide, wide]);
+    expectEachOnce(calls, [wide, wide]);
   });
 
   it('accepts an event of exactly the record limit and says a larger one does not fit', () => {
@@ -216,13 +224,18 @@ describe('RecordPacker', () => {
     expect(packer.fits(FIREHOSE_LIMITS.maxRecordBytes + 1)).toBe(false);
   });
 
-  it('never has more batches in flight than allowed, and waits for delivery', async () => {
+  it('never has more batches in flight than allowed, and holds at most the look-ahead and one call besides', async () => {
     let inFlight = 0;
     let peak = 0;
+    let sent = 0;
+    let added = 0;
+    let mostHeld = 0;
     const releases: (() => void)[] = [];
+    // Calls of two one-event records, so that every second event the packer places sends a call.
     const packer = new RecordPacker(
       (records) => {
         expect(records.length).toBeGreaterThan(0);
+        sent += records.length;
         inFlight++;
         peak = Math.max(peak, inFlight);
         return new Promise<void>((resolve) => {
@@ -232,14 +245,16 @@ describe('RecordPacker', () => {
           });
         });
       },
-      { maxEventsPerRecord: 1, maxRecordsPerCall: 1 },
+      { maxEventsPerRecord: 1, maxRecordsPerCall: 2 },
       2,
     );
     const releaser = setInterval(() => releases.shift()?.(), 1);
     try {
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < 200; i++) {
         const e = event(i);
         const wait = packer.add(e, Buffer.byteLength(e) + 1);
+        added++;
+        mostHeld = Math.max(mostHeld, added - sent);
         if (wait) await wait;
       }
       await packer.flush();
@@ -247,6 +262,26 @@ describe('RecordPacker', () => {
       clearInterval(releaser);
     }
     expect(peak).toBe(2);
+    expect(sent).toBe(200);
+    // Waiting in the look-ahead, and in the open call that is not full yet.
+    expect(mostHeld).toBe(LOOK_AHEAD_EVENTS + 1);
+  });
+
+  it('holds back events until the look-ahead is full, and flush delivers every one', async () => {
+    const calls: Buffer[][] = [];
+    const packer = new RecordPacker(
+      async (records) => {
+        calls.push(records);
+      },
+      { maxEventsPerRecord: 1, maxRecordsPerCall: 1 },
+    );
+    const events = Array.from({ length: LOOK_AHEAD_EVENTS + 3 }, (_, i) => line(i, 50 + i));
+    for (const e of events.slice(0, LOOK_AHEAD_EVENTS)) expect(packer.add(e, e.length + 1)).toBeUndefined();
+    expect(calls).toEqual([]);
+    for (const e of events.slice(LOOK_AHEAD_EVENTS)) expect(packer.add(e, e.length + 1)).toBeUndefined();
+    expect(calls.length).toBe(3);
+    await packer.flush();
+    expectEachOnce(calls, events);
   });
 
   it('surfaces a delivery failure on the next add or on flush', async () => {
@@ -257,21 +292,27 @@ describe('RecordPacker', () => {
       },
       { maxEventsPerRecord: 1, maxRecordsPerCall: 1 },
     );
+    let added = 0;
     const run = async () => {
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < LOOK_AHEAD_EVENTS + 10; i++) {
         const wait = packer.add(event(i), 101);
+        added++;
         if (wait) await wait;
         await new Promise((r) => setTimeout(r, 0));
       }
       await packer.flush();
     };
     await expect(run()).rejects.toBe(failure);
+    // The first call is sent once the look-ahead is full; the add after its failure throws.
+    expect(added).toBe(LOOK_AHEAD_EVENTS + 1);
   });
 });
 
 describe('RecordPacker call count', () => {
-  it('sends events of about 2 KB in the fewest calls the bytes allow', async () => {
-    const sizes = sizesUpTo(roomForCalls(12, 2100), between(mulberry32(1), 1900, 2100));
+  it('sends events of about 2 KB in the fewest calls the bytes allow, though they fill the calls to 1,000 bytes', async () => {
+    // Calls that each end up to one event short, as they would with events kept in order, lose 1 KB on average:
+    // more than the 1,000 bytes these events leave free in all 12 calls.
+    const sizes = sizesUpTo(12 * maxBytesPerCall - 1000, between(mulberry32(1), 1900, 2100));
     expect(minimumCalls(sizes)).toBe(12);
     const packed = await packSizes(sizes);
     expectWithinLimits(packed);
@@ -280,8 +321,8 @@ describe('RecordPacker call count', () => {
     expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
   });
 
-  it('sends events mixed from 300 B to 8 KB in the fewest calls the bytes allow', async () => {
-    const sizes = sizesUpTo(roomForCalls(10, 8192), between(mulberry32(2), 300, 8192));
+  it('sends events mixed from 300 B to 8 KB in the fewest calls the bytes allow, though they fill the calls to 1,000 bytes', async () => {
+    const sizes = sizesUpTo(10 * maxBytesPerCall - 1000, between(mulberry32(2), 300, 8192));
     expect(minimumCalls(sizes)).toBe(10);
     const packed = await packSizes(sizes);
     expectWithinLimits(packed);
@@ -290,15 +331,47 @@ describe('RecordPacker call count', () => {
     expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
   });
 
-  it('needs one call over the minimum when the bytes leave the last call less room than the calls before it waste', async () => {
-    // The benchmark's http_requests object in small: events of 2.2 to 2.6 KB whose bytes fill 8 calls to all but
-    // 1,000 bytes, while each call but the last may end up to one event short.
+  it('sends events of 2.2 to 2.6 KB that fill 8 calls to 1,000 bytes in 8 calls, where events kept in order take 9', async () => {
+    // The benchmark's http_requests object in small: with events in order, each call but the last ends up to one
+    // event short, 1 KB on average, and the last call has less room than that.
     const sizes = sizesUpTo(8 * maxBytesPerCall - 1000, between(mulberry32(4), 2169, 2562));
     expect(minimumCalls(sizes)).toBe(8);
     const packed = await packSizes(sizes);
     expectWithinLimits(packed);
     expectGreedy(packed);
-    expect(packed.calls.length).toBe(9);
+    expect(packed.calls.length).toBe(8);
+    expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
+  });
+
+  it('moves an event by up to the look-ahead to fill a call, and no further', async () => {
+    // In calls of 10,000 bytes, the 9,000-byte event leaves the look-ahead when the 900-byte one, LOOK_AHEAD_EVENTS
+    // places later, has just come in: the two fill its call to 9,900 bytes. The 1,000-byte event would fill it
+    // exactly, but it comes two places after the look-ahead.
+    const sizes = [9000, ...Array<number>(LOOK_AHEAD_EVENTS - 1).fill(5001), 900, 5001, 1000];
+    const lines = sizes.map((bytes, i) => line(i, bytes));
+    const limits = { maxBytesPerCall: 10_000, maxRecordBytes: 10_000 };
+    const packed = { calls: await pack(lines, limits), lines };
+    expectWithinLimits(packed);
+    expect(eventsOf(packed.calls.slice(0, 1))).toEqual([lines[0], lines[LOOK_AHEAD_EVENTS]]);
+    expect(largestDisplacement(packed.calls)).toBe(LOOK_AHEAD_EVENTS - 1);
+  });
+
+  it('fills the last record a call may take from the look-ahead, rather than start one the call has no room for', async () => {
+    // Two records to a call: the third 6,000-byte event needs a third record, so the 4,000-byte one fills the second.
+    const lines = [6000, 6000, 6000, 4000].map((bytes, i) => line(i, bytes));
+    const calls = await pack(lines, { maxRecordsPerCall: 2, maxRecordBytes: 10_000 });
+    expect(calls.map((records) => records.map((r) => r.length))).toEqual([[6000, 10_000], [6000]]);
+    expectEachOnce(calls, lines);
+  });
+
+  it('counts a room of more than 65,536 bytes in units, and still places the events that fit what the rounding left', async () => {
+    // Calls of 6,553,600 bytes are counted in units of 100 bytes. One 552,901-byte event and six of 1,000,001
+    // fill the 65,536 units, each rounded up, yet leave 693 bytes: room for the three of 100.
+    const sizes = [100, 100, 100, 552_901, ...Array<number>(16).fill(1_000_001)];
+    const lines = sizes.map((bytes, i) => line(i, bytes));
+    const calls = await pack(lines, { maxBytesPerCall: 6_553_600 });
+    expect(calls[0]!.reduce((n, r) => n + r.length, 0)).toBe(6 * 1_000_001 + 552_901 + 300);
+    expectEachOnce(calls, lines);
   });
 
   it('sends 12-byte events in calls of 500 records of 500 events, the fewest the event count allows', async () => {
@@ -333,14 +406,17 @@ describe('RecordPacker call count', () => {
     expect(billedOverRaw(packed.calls)).toBeLessThanOrEqual(1.05);
   });
 
-  it('keeps events in order even when a run of tiny events followed by large ones costs a call over the minimum', async () => {
+  it('needs a call over the minimum when a run of tiny events fills a call with records, more than the look-ahead before large ones', async () => {
     // The tiny events fill the 500 records of a call with only 2.5 MB; the 2 KB events after them need two calls
-    // of their own. Interleaving the two kinds could do with two calls in all, but events keep their order.
+    // of their own. Two calls in all would need about 2,500 of the large events moved into the first call, far
+    // more than the look-ahead moves: the first call holds at most 250,000 events, so the second holds all but
+    // the first LOOK_AHEAD_EVENTS of the large ones, which pass 4 MiB.
     const sizes = [
       ...Array.from({ length: maxEventsPerRecord * maxRecordsPerCall }, () => 10),
       ...Array.from({ length: 2500 }, () => 2000),
     ];
     expect(minimumCalls(sizes)).toBe(2);
+    expect((2500 - LOOK_AHEAD_EVENTS) * 2000).toBeGreaterThan(maxBytesPerCall);
     const packed = await packSizes(sizes);
     expectWithinLimits(packed);
     expectGreedy(packed);
@@ -355,10 +431,16 @@ describe('RecordPacker call count', () => {
       },
       { maxEventsPerRecord: 2, maxRecordsPerCall: 3 },
     );
-    // The seventh event closes the third record of two events: the call is full.
-    for (let i = 0; i < 7; i++) expect(packer.add(line(i, 10), 10)).toBeUndefined();
+    // Events leave the look-ahead once it is full: the sixth to leave it fills the third record of two events,
+    // and with it the call.
+    const total = LOOK_AHEAD_EVENTS + 6;
+    for (let i = 0; i < total - 1; i++) expect(packer.add(line(i, 10), 10)).toBeUndefined();
+    expect(calls).toEqual([]);
+    expect(packer.add(line(total - 1, 10), 10)).toBeUndefined();
     expect(calls.map((records) => records.length)).toEqual([3]);
     await packer.flush();
-    expect(calls.map((records) => records.length)).toEqual([3, 1]);
+    const records = Math.ceil(total / 2);
+    const full = Array<number>(Math.floor(records / 3)).fill(3);
+    expect(calls.map((r) => r.length)).toEqual(records % 3 === 0 ? full : [...full, records % 3]);
   });
 });
