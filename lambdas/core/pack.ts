@@ -22,18 +22,85 @@ export type PackLimits = { -readonly [K in keyof typeof FIREHOSE_LIMITS]: number
  * is delivered at most this many places from where it came in, and at most this many wait at a time: a few dozen
  * kilobytes for events of about 2 KB, and 32 times 1,000 KiB at worst, since each event fits a record. With 32,
  * calls of events of 2.2 to 2.6 KB (the benchmark's http_requests) end at 4 MiB to the byte, and events of 1.9
- * to 2.1 KB leave 81 bytes a call on average; with 16, 208 and 389 bytes, and the few hundred bytes a call that
- * the fewest calls allow are often not there.
+ * to 2.1 KB leave 81 bytes a call on average; with 16, 208 and 389 bytes, which costs a call more where the
+ * events fill their calls to within 1,000 bytes.
  */
 export const LOOK_AHEAD_EVENTS = 32;
 
 /**
- * Cells of the table that chooses the events that fill the end of a call (one byte each, kept for the packer's
- * life). A larger room is counted in units of several bytes, each event rounded up, so the choice costs at most
- * 33 × 65,536 steps per call whatever the event sizes, and leaves up to a unit free per event it places: 200
- * bytes a call for events of 20 to 200 KB.
+ * Sums that {@link closestFill} tells apart: a room of up to this many bytes is counted to the byte, a larger one
+ * in units of several bytes, each event rounded up. So a choice costs at most 34 rows of 2,049 words whatever the
+ * event sizes, and leaves up to a unit free per event it places: 200 bytes a call for events of 20 to 200 KB.
  */
 const FILL_CELLS = 1 << 16;
+const FILL_WORDS = (FILL_CELLS >>> 5) + 1;
+
+/**
+ * Scratch for {@link closestFill}: row i holds, one bit per sum, the sums the first i sizes reach. Shared by all
+ * packers (272 KiB for a look-ahead of 32, made on the first fill), since a fill runs to its end without waiting.
+ */
+let fillRows = new Int32Array(0);
+
+/**
+ * Chooses the sizes whose sum comes closest to `room` without passing it (a subset sum), to fill the end of a
+ * call. Sums are counted in units of `room / 65,536` bytes at least, each size rounded up, so that what is chosen
+ * always fits and the cost stays at most (sizes + 1) × 2,049 words. Walking back from the best sum, a size is left
+ * out whenever the sizes before it reach the sum without it: of several subsets with that sum, the one of the
+ * earliest sizes is chosen.
+ * @returns the places of the chosen sizes, ascending.
+ */
+export function closestFill(sizes: readonly number[], room: number): number[] {
+  if (room <= 0) return [];
+  const unit = Math.max(1, Math.ceil(room / FILL_CELLS));
+  const cells = Math.floor(room / unit);
+  const words = (cells >>> 5) + 1;
+  if (fillRows.length < (sizes.length + 1) * words) {
+    fillRows = new Int32Array((Math.max(sizes.length, LOOK_AHEAD_EVENTS + 1) + 1) * FILL_WORDS);
+  }
+  const rows = fillRows;
+  const units = sizes.map((bytes) => Math.ceil(bytes / unit));
+  const has = (row: number, sum: number) => ((rows[row * words + (sum >>> 5)]! >>> (sum & 31)) & 1) === 1;
+  // Row 0: the empty sum only.
+  rows.fill(0, 0, words);
+  rows[0] = 1;
+  let used = 0;
+  // Stops early once the room is filled to the unit.
+  while (used < units.length && !has(used, cells)) {
+    const from = used * words;
+    const to = from + words;
+    const size = units[used]!;
+    const shift = size >>> 5;
+    const bits = size & 31;
+    for (let j = 0; j < words; j++) {
+      let reached = rows[from + j]!;
+      const k = j - shift;
+      if (k >= 0) {
+        reached |= bits === 0 ? rows[from + k]! : rows[from + k]! << bits;
+        if (bits !== 0 && k > 0) reached |= rows[from + k - 1]! >>> (32 - bits);
+      }
+      rows[to + j] = reached;
+    }
+    used++;
+  }
+  // The highest sum within the room in the last row; bits above `cells` are sums that pass it.
+  let best = 0;
+  const last = used * words;
+  const top = cells & 31;
+  for (let j = words - 1; j >= 0; j--) {
+    const word = j === words - 1 && top !== 31 ? rows[last + j]! & ((1 << (top + 1)) - 1) : rows[last + j]!;
+    if (word !== 0) {
+      best = j * 32 + 31 - Math.clz32(word);
+      break;
+    }
+  }
+  const chosen: number[] = [];
+  for (let i = used - 1, sum = best; i >= 0 && sum > 0; i--) {
+    if (has(i, sum)) continue;
+    chosen.push(i);
+    sum -= units[i]!;
+  }
+  return chosen.reverse();
+}
 
 type PendingEvent = { readonly json: string; readonly bytes: number; readonly index: number };
 
@@ -73,8 +140,6 @@ export class RecordPacker {
   private added = 0;
   /** Calls sent so far: a change tells that the call being built was sent. */
   private dispatched = 0;
-  /** For each sum of units, the first waiting event that reached it, plus one; see {@link choose}. */
-  private readonly reached = new Uint8Array(FILL_CELLS + 1);
   private readonly inFlight = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
@@ -178,7 +243,11 @@ export class RecordPacker {
       ? this.roomInCall()
       : Math.min(this.roomInCall(), this.limits.maxRecordBytes - this.slabUsed);
     const placed = new Set<PendingEvent>();
-    for (const i of this.choose(room)) {
+    const chosen = closestFill(
+      this.pending.map((event) => event.bytes),
+      room,
+    );
+    for (const i of chosen) {
       const event = this.pending[i]!;
       // The choice counts bytes only: an event that needs a record the call has no room for stays waiting.
       if (this.dispatched !== call || !this.fitsInCall(event.bytes)) continue;
@@ -200,39 +269,6 @@ export class RecordPacker {
     if (this.dispatched !== call) return;
     if (this.slabEvents > 0) this.closeRecord();
     if (this.dispatched === call && this.batch.length > 0) this.dispatch();
-  }
-
-  /**
-   * Chooses the waiting events whose bytes come closest to `room` without passing it: a subset sum over at most
-   * LOOK_AHEAD_EVENTS events, in units of `room / FILL_CELLS` bytes at least, each event rounded up so that what
-   * is chosen always fits. `reached[s]` holds one plus the first event with which a sum of s units was reached,
-   * so that the sum less that event was reached with earlier events only; walking back from the best sum gives
-   * the events, and of several subsets with that sum the one of the oldest events.
-   * @returns the places of the chosen events in the look-ahead, ascending.
-   */
-  private choose(room: number): number[] {
-    if (room <= 0) return [];
-    const unit = Math.max(1, Math.ceil(room / FILL_CELLS));
-    const cells = Math.floor(room / unit);
-    const reached = this.reached;
-    reached.fill(0, 1, cells + 1);
-    // Any non-zero value: the empty sum is reached before any event.
-    reached[0] = 0xff;
-    const units = this.pending.map((event) => Math.ceil(event.bytes / unit));
-    let best = 0;
-    for (let i = 0; i < units.length && best < cells; i++) {
-      const size = units[i]!;
-      // Downwards, so that each event counts once in a sum.
-      for (let s = cells; s >= size; s--) {
-        if (reached[s] === 0 && reached[s - size] !== 0) {
-          reached[s] = i + 1;
-          if (s > best) best = s;
-        }
-      }
-    }
-    const chosen: number[] = [];
-    for (let s = best; s > 0; s -= units[chosen.at(-1)!]!) chosen.push(reached[s]! - 1);
-    return chosen.reverse();
   }
 
   /** Takes the given waiting events out of the look-ahead. */
