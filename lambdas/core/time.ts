@@ -84,7 +84,12 @@ function fromDigits(digits: string, unit: TimeUnit | undefined, original: unknow
   if (resolved === undefined) throw invalid(original);
   const ns = BigInt(digits) * NS_PER_UNIT[resolved];
   if (ns < MIN_NS || ns > MAX_NS) throw invalid(original);
-  return { ns, iso: render(ns, UNIT_DIGITS[resolved]) };
+  // In range, the digits hold more than the fraction: the seconds and the fraction are read off them as text,
+  // without dividing the big integer.
+  const fractionDigits = UNIT_DIGITS[resolved];
+  const split = digits.length - fractionDigits;
+  const head = headOf(digits.slice(0, split));
+  return { ns, iso: fractionDigits === 0 ? `${head}Z` : `${head}.${digits.slice(split)}Z` };
 }
 
 function fromFractionalSeconds(seconds: number): Instant {
@@ -126,16 +131,20 @@ function rfc3339ToNs(text: string): bigint | undefined {
 }
 
 // Records of one object cluster in time: the rendered second is reused while it stays the same.
-let cachedSeconds = -1n;
+let cachedSeconds = '';
 let cachedHead = '';
 
-function render(ns: bigint, fractionDigits: number): string {
-  const seconds = ns / 1_000_000_000n;
+/** `YYYY-MM-DDTHH:MM:SS` of a count of Unix seconds given as digits. */
+function headOf(seconds: string): string {
   if (seconds !== cachedSeconds) {
     cachedHead = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
     cachedSeconds = seconds;
   }
-  const head = cachedHead;
+  return cachedHead;
+}
+
+function render(ns: bigint, fractionDigits: number): string {
+  const head = headOf(String(ns / 1_000_000_000n));
   if (fractionDigits === 0) return `${head}Z`;
   const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0').slice(0, fractionDigits);
   return `${head}.${fraction}Z`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MappingError } from '../../lambdas/core/errors.ts';
 import { durationNs, parseEventTime } from '../../lambdas/core/time.ts';
+import { mulberry32 } from '../support/prng.ts';
 
 describe('parseEventTime', () => {
   it('keeps unix nanoseconds exact when the integer does not fit a JS number', () => {
@@ -25,6 +26,29 @@ describe('parseEventTime', () => {
     expect(parseEventTime(1669858111716000000, { unit: 'ns', rawDigits: '1669858111716000001' })?.iso).toBe(
       '2022-12-01T01:28:31.716000001Z',
     );
+  });
+
+  it('renders integer times from their digits exactly as from the instant, in every unit and second', () => {
+    const rnd = mulberry32(7);
+    const units = [
+      ['s', 0],
+      ['ms', 3],
+      ['us', 6],
+      ['ns', 9],
+    ] as const;
+    for (let i = 0; i < 2000; i++) {
+      const [unit, fractionDigits] = units[i % 4]!;
+      // Seconds from 1990 to 2199, and every fraction, leading zeros included.
+      const seconds = 631_152_000 + Math.floor(rnd() * 6_626_966_000);
+      const fraction = fractionDigits
+        ? String(Math.floor(rnd() * 10 ** fractionDigits)).padStart(fractionDigits, '0')
+        : '';
+      const digits = `${seconds}${fraction}`;
+      const expected = `${new Date(seconds * 1000).toISOString().slice(0, 19)}${fractionDigits ? `.${fraction}` : ''}Z`;
+      const t = parseEventTime(digits, { unit });
+      expect(t?.iso, digits).toBe(expected);
+      expect(t?.ns, digits).toBe(BigInt(digits) * 10n ** BigInt(9 - fractionDigits));
+    }
   });
 
   it('passes canonical RFC 3339 UTC strings through unchanged, in every precision', () => {
