@@ -167,11 +167,15 @@ export class LakeRowShaper {
   }
 }
 
+/** Factories of column sets made per dataset at most; a job fills the same few sets, row after row. */
+const MAX_COLUMN_SETS = 256;
+
 /**
  * The filled columns of one event as an object that has just those keys. A table's layout has every column its
  * dataset documents, and an event fills a third of them: `JSON.stringify` pays for each key present, undefined or
  * not. Events of one job fill the same columns, so the objects are made by a factory per set of filled columns,
- * found by a hash of them and checked; a hash that collides falls back to the whole layout.
+ * found by a hash of them and checked; a hash that collides, or a set beyond the first {@link MAX_COLUMN_SETS},
+ * falls back to the whole layout (keys whose value is undefined, which JSON leaves out).
  */
 function compactColumns(plan: VendorPlan, used: number): EcsEvent {
   const filled = plan.filled;
@@ -179,6 +183,9 @@ function compactColumns(plan: VendorPlan, used: number): EcsEvent {
   for (let i = 0; i < used; i++) hash = (Math.imul(hash, 0x9e3779b1) + filled[i]!) | 0;
   let subset = plan.subsets.get(hash);
   if (subset === undefined) {
+    // Sets of columns come from the data. Making a factory compiles code, so the first ones seen get one and the
+    // rest share the whole layout: never a compile per row, whatever the data.
+    if (plan.subsets.size >= MAX_COLUMN_SETS) return plan.make(plan.slots);
     const columns = filled.slice(0, used);
     subset = {
       columns,
@@ -187,8 +194,6 @@ function compactColumns(plan: VendorPlan, used: number): EcsEvent {
         columns,
       ),
     };
-    // Sets of columns come from the data: their number must not grow without bound.
-    if (plan.subsets.size >= 256) plan.subsets.clear();
     plan.subsets.set(hash, subset);
   } else if (!sameColumns(subset.columns, filled, used)) {
     return plan.make(plan.slots);
