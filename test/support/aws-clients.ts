@@ -77,6 +77,21 @@ function endpointOf(target: FakeEndpoint): string {
 }
 
 /**
+ * What every fake client is configured with: fake region and credentials, `maxAttempts: 1`, the fakes' request
+ * handler, then `overrides`, and the endpoint last so that no override can point a client elsewhere.
+ */
+function fakeClientConfig<C extends object>(target: FakeEndpoint, overrides: C) {
+  return {
+    region: FAKE_AWS_REGION,
+    credentials: { ...FAKE_AWS_CREDENTIALS },
+    maxAttempts: 1,
+    requestHandler: { ...FAKE_REQUEST_HANDLER_OPTIONS },
+    ...overrides,
+    endpoint: endpointOf(target),
+  };
+}
+
+/**
  * An `S3Client` for a fake S3: path-style addressing, fake credentials, `maxAttempts: 1` (override for retry tests).
  *
  * @example
@@ -85,16 +100,7 @@ function endpointOf(target: FakeEndpoint): string {
  * await client.send(new GetObjectCommand({ Bucket: 'logs', Key: 'k' }));
  */
 export function fakeS3Client(target: FakeEndpoint, overrides: S3ClientConfig = {}): S3Client {
-  const config: S3ClientConfig = {
-    region: FAKE_AWS_REGION,
-    credentials: { ...FAKE_AWS_CREDENTIALS },
-    forcePathStyle: true,
-    maxAttempts: 1,
-    requestHandler: { ...FAKE_REQUEST_HANDLER_OPTIONS },
-    ...overrides,
-    endpoint: endpointOf(target),
-  };
-  return new S3Client(config);
+  return new S3Client(fakeClientConfig(target, { forcePathStyle: true, ...overrides }));
 }
 
 /**
@@ -109,15 +115,7 @@ export function fakeFirehoseClient(
   target: FakeEndpoint,
   overrides: FirehoseClientConfig = {},
 ): FirehoseClient {
-  const config: FirehoseClientConfig = {
-    region: FAKE_AWS_REGION,
-    credentials: { ...FAKE_AWS_CREDENTIALS },
-    maxAttempts: 1,
-    requestHandler: { ...FAKE_REQUEST_HANDLER_OPTIONS },
-    ...overrides,
-    endpoint: endpointOf(target),
-  };
-  return new FirehoseClient(config);
+  return new FirehoseClient(fakeClientConfig(target, overrides));
 }
 
 /**
@@ -128,15 +126,7 @@ export function fakeFirehoseClient(
  * const client = fakeSqsClient(sqs);
  */
 export function fakeSqsClient(target: FakeEndpoint, overrides: SQSClientConfig = {}): SQSClient {
-  const config: SQSClientConfig = {
-    region: FAKE_AWS_REGION,
-    credentials: { ...FAKE_AWS_CREDENTIALS },
-    maxAttempts: 1,
-    requestHandler: { ...FAKE_REQUEST_HANDLER_OPTIONS },
-    ...overrides,
-    endpoint: endpointOf(target),
-  };
-  return new SQSClient(config);
+  return new SQSClient(fakeClientConfig(target, overrides));
 }
 
 /**
